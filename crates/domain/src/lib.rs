@@ -1,0 +1,13 @@
+//! Domain of the Apogée gateway: types, validation rules, business rules and error kinds.
+//! No IO lives here: the database, HTTP and SOAP layers call into this crate.
+
+pub mod error;
+pub mod ine;
+pub mod journal;
+pub mod lines;
+pub mod referential;
+pub mod scope;
+pub mod text;
+
+pub use error::{Error, ErrorKind, FaultKey, FieldError, Result};
+pub use scope::{Scope, Scopes};

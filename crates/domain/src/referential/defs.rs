@@ -1,0 +1,471 @@
+//! The referential tables: one definition per table, used for import, storage, listing and
+//! validation. Names are the REST names; columns carry the DTO (camelCase) names, the database
+//! column is their snake_case form, and the Apogée table each one mirrors is recorded for the
+//! mapping documented in `docs/DATA-MODEL.md`.
+
+/// How a column's values are checked and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A code: no white space, at most `max` characters, stored as sent.
+    Code {
+        /// Maximum length in characters.
+        max: usize,
+    },
+    /// Free text (a label), at most `max` characters, no control characters.
+    Text {
+        /// Maximum length in characters.
+        max: usize,
+    },
+    /// A year `yyyy`.
+    Year,
+    /// An integer in `min..=max`.
+    Int {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// An Apogée flag, `O` (oui) or `N` (non).
+    Flag,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+}
+
+/// One column of a referential table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnDef {
+    /// Name in JSON, CSV headers and filters (Apogée DTO spelling, camelCase).
+    pub name: &'static str,
+    /// Value rules.
+    pub kind: ColumnKind,
+    /// Part of the primary key.
+    pub key: bool,
+    /// A value is mandatory (keys always are).
+    pub required: bool,
+    /// Value used when the column is absent from the input.
+    pub default: Option<&'static str>,
+}
+
+/// One referential table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableDef {
+    /// REST name (`/api/v1/referential/{name}`) and demo file name (`{name}.csv`).
+    pub name: &'static str,
+    /// Database table.
+    pub db_table: &'static str,
+    /// The Apogée table it mirrors.
+    pub apogee_table: &'static str,
+    /// What it holds.
+    pub label: &'static str,
+    /// Its columns, keys first.
+    pub columns: &'static [ColumnDef],
+}
+
+impl TableDef {
+    /// The key columns.
+    pub fn key_columns(&self) -> impl Iterator<Item = (usize, &ColumnDef)> {
+        self.columns.iter().enumerate().filter(|(_, c)| c.key)
+    }
+
+    /// The column named `name` (tolerant match, see [`crate::text::fold_name`]).
+    pub fn column(&self, name: &str) -> Option<(usize, &ColumnDef)> {
+        let folded = crate::text::fold_name(name);
+        self.columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| crate::text::fold_name(c.name) == folded)
+    }
+}
+
+/// The definition of the table named `name` (REST name).
+pub fn table(name: &str) -> Option<&'static TableDef> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+const fn key(name: &'static str, kind: ColumnKind) -> ColumnDef {
+    ColumnDef {
+        name,
+        kind,
+        key: true,
+        required: true,
+        default: None,
+    }
+}
+
+const fn req(name: &'static str, kind: ColumnKind) -> ColumnDef {
+    ColumnDef {
+        name,
+        kind,
+        key: false,
+        required: true,
+        default: None,
+    }
+}
+
+const fn opt(name: &'static str, kind: ColumnKind) -> ColumnDef {
+    ColumnDef {
+        name,
+        kind,
+        key: false,
+        required: false,
+        default: None,
+    }
+}
+
+/// A flag column defaulting to `default` when absent.
+const fn flag(name: &'static str, default: &'static str) -> ColumnDef {
+    ColumnDef {
+        name,
+        kind: ColumnKind::Flag,
+        key: false,
+        required: true,
+        default: Some(default),
+    }
+}
+
+const fn code(max: usize) -> ColumnKind {
+    ColumnKind::Code { max }
+}
+
+const fn text(max: usize) -> ColumnKind {
+    ColumnKind::Text { max }
+}
+
+const VERSION: ColumnKind = ColumnKind::Int { min: 0, max: 999 };
+const COUNT: ColumnKind = ColumnKind::Int {
+    min: 0,
+    max: 99_999,
+};
+
+/// Every referential table, in load order (parents before the link tables that name them).
+pub static TABLES: &[TableDef] = &[
+    TableDef {
+        name: "annees",
+        db_table: "ref_annee_uni",
+        apogee_table: "ANNEE_UNI",
+        label: "Années universitaires (ouverte aux inscriptions ou non)",
+        columns: &[
+            key("codAnu", ColumnKind::Year),
+            req("libAnu", text(40)),
+            flag("etaAnuIae", "N"),
+        ],
+    },
+    TableDef {
+        name: "centres-gestion",
+        db_table: "ref_centre_gestion",
+        apogee_table: "CENTRE_GESTION",
+        label: "Centres de gestion",
+        columns: &[
+            key("codCge", code(3)),
+            req("libCge", text(40)),
+            opt("licCge", text(10)),
+            flag("temEnSveCge", "O"),
+            flag("temAccesDistance", "N"),
+        ],
+    },
+    TableDef {
+        name: "diplomes",
+        db_table: "ref_diplome",
+        apogee_table: "DIPLOME",
+        label: "Diplômes",
+        columns: &[
+            key("codDip", code(7)),
+            req("libDip", text(60)),
+            flag("temEnSveDip", "O"),
+        ],
+    },
+    TableDef {
+        name: "versions-diplome",
+        db_table: "ref_version_diplome",
+        apogee_table: "VERSION_DIPLOME",
+        label: "Versions de diplôme (VDI)",
+        columns: &[
+            key("codDip", code(7)),
+            key("codVrsVdi", VERSION),
+            opt("libVdi", text(60)),
+            flag("temEnSveVdi", "O"),
+        ],
+    },
+    TableDef {
+        name: "etapes",
+        db_table: "ref_etape",
+        apogee_table: "ETAPE",
+        label: "Étapes",
+        columns: &[
+            key("codEtp", code(6)),
+            req("libEtp", text(60)),
+            opt("nbrMaxIaeAut", COUNT),
+            flag("temEnSveEtp", "O"),
+        ],
+    },
+    TableDef {
+        name: "versions-etape",
+        db_table: "ref_version_etape",
+        apogee_table: "VERSION_ETAPE",
+        label: "Versions d'étape (VET)",
+        columns: &[
+            key("codEtp", code(6)),
+            key("codVrsVet", VERSION),
+            opt("libVet", text(60)),
+            flag("temEnSveVet", "O"),
+        ],
+    },
+    TableDef {
+        name: "etapes-cge",
+        db_table: "ref_etp_gerer_cge",
+        apogee_table: "ETP_GERER_CGE",
+        label: "Centres de gestion gérant une étape",
+        columns: &[key("codEtp", code(6)), key("codCge", code(3))],
+    },
+    TableDef {
+        name: "vdi-vet",
+        db_table: "ref_vdi_fractionner_vet",
+        apogee_table: "VDI_FRACTIONNER_VET",
+        label: "Liens version de diplôme ↔ version d'étape",
+        columns: &[
+            key("codDip", code(7)),
+            key("codVrsVdi", VERSION),
+            key("codEtp", code(6)),
+            key("codVrsVet", VERSION),
+        ],
+    },
+    TableDef {
+        name: "vet-ouvertures",
+        db_table: "ref_vet_ouverture",
+        apogee_table: "VERSION_ETAPE (COD_CGE_MIN[P]_VET, DAT_DEB/FIN_MIN[P]_VET) par année",
+        label: "Ouverture des VET à l'inscription à distance, par année (primo: MINP, réinscription: MIN)",
+        columns: &[
+            key("codAnu", ColumnKind::Year),
+            key("codEtp", code(6)),
+            key("codVrsVet", VERSION),
+            opt("codCgeMinpVet", code(3)),
+            opt("datDebMinpVet", ColumnKind::Date),
+            opt("datFinMinpVet", ColumnKind::Date),
+            opt("codCgeMinVet", code(3)),
+            opt("datDebMinVet", ColumnKind::Date),
+            opt("datFinMinVet", ColumnKind::Date),
+        ],
+    },
+    TableDef {
+        name: "vet-regimes",
+        db_table: "ref_rgi_autoriser_vet",
+        apogee_table: "RGI_AUTORISER_VET",
+        label: "Régimes d'inscription autorisés sur une VET",
+        columns: &[
+            key("codEtp", code(6)),
+            key("codVrsVet", VERSION),
+            key("codRgi", code(5)),
+        ],
+    },
+    TableDef {
+        name: "regimes-bcn",
+        db_table: "ref_regime_bcn",
+        apogee_table: "BCN N_REGIME_INSCRIPTION (national)",
+        label: "Régimes d'inscription nationaux (BCN)",
+        columns: &[key("codBcn", code(2)), req("libBcn", text(100))],
+    },
+    TableDef {
+        name: "regimes",
+        db_table: "ref_regime_ins",
+        apogee_table: "REGIME_INS",
+        label: "Régimes d'inscription de l'établissement",
+        columns: &[
+            key("codRgi", code(5)),
+            req("libRgi", text(65)),
+            opt("licRgi", text(15)),
+            opt("codBcn", code(2)),
+            flag("temEnSveRgi", "O"),
+        ],
+    },
+    TableDef {
+        name: "statuts",
+        db_table: "ref_statut_etu",
+        apogee_table: "STATUT_ETU",
+        label: "Statuts étudiant",
+        columns: &[
+            key("codStu", code(5)),
+            req("libStu", text(65)),
+            opt("licStu", text(15)),
+            flag("temEnSveStu", "O"),
+        ],
+    },
+    TableDef {
+        name: "categories-oui-si",
+        db_table: "ref_cat_oui_si",
+        apogee_table: "(catégories « Oui si », nom Apogée non public)",
+        label: "Catégories Parcoursup « Oui si »",
+        columns: &[
+            key("codCatOuiSi", code(5)),
+            req("libCatOuiSi", text(65)),
+            flag("temEnSveCatOuiSi", "O"),
+        ],
+    },
+    TableDef {
+        name: "categories-exo-ext",
+        db_table: "ref_cat_exo_ext",
+        apogee_table: "CAT_EXO_EXT",
+        label: "Catégories d'exonération / extracommunautaires",
+        columns: &[
+            key("codCatExoExt", code(5)),
+            req("libCatExoExt", text(65)),
+            opt("licCatExoExt", text(15)),
+            opt("codSisCatExoExt", code(2)),
+            flag("temEnSveCatExoExt", "O"),
+        ],
+    },
+    TableDef {
+        name: "bacs",
+        db_table: "ref_bac_oux_equ",
+        apogee_table: "BAC_OUX_EQU",
+        label: "Baccalauréats et équivalences",
+        columns: &[
+            key("codBac", code(4)),
+            req("libBac", text(40)),
+            opt("licBac", text(10)),
+            opt("daaDebVldBac", ColumnKind::Year),
+            opt("daaFinVldBac", ColumnKind::Year),
+            flag("temNatBac", "O"),
+            flag("temCtrlIne", "N"),
+            opt("annCtrlIne", ColumnKind::Year),
+            flag("temEnSveBac", "O"),
+        ],
+    },
+    TableDef {
+        name: "specialites-bac",
+        db_table: "ref_specialite_bac",
+        apogee_table: "SPECIALITE_BAC",
+        label: "Spécialités du baccalauréat",
+        columns: &[
+            key("codSpeBac", code(4)),
+            req("libSpeBac", text(65)),
+            flag("temEnSveSpeBac", "O"),
+        ],
+    },
+    TableDef {
+        name: "options-bac",
+        db_table: "ref_option_bac",
+        apogee_table: "OPTION_BAC",
+        label: "Options du baccalauréat",
+        columns: &[
+            key("codOptBac", code(4)),
+            req("libOptBac", text(65)),
+            flag("temEnSveOptBac", "O"),
+        ],
+    },
+    TableDef {
+        name: "bac-specialites",
+        db_table: "ref_bac_regroupe_spe",
+        apogee_table: "BAC_REGROUPE_SPE_BAC",
+        label: "Spécialités autorisées par baccalauréat",
+        columns: &[key("codBac", code(4)), key("codSpeBac", code(4))],
+    },
+    TableDef {
+        name: "bac-options",
+        db_table: "ref_bac_regroupe_opt",
+        apogee_table: "BAC_REGROUPE_OPT_BAC",
+        label: "Options autorisées par baccalauréat",
+        columns: &[key("codBac", code(4)), key("codOptBac", code(4))],
+    },
+    TableDef {
+        name: "mentions-bac",
+        db_table: "ref_mention_niv_bac",
+        apogee_table: "MENTION_NIV_BAC",
+        label: "Mentions du baccalauréat",
+        columns: &[key("codMnb", code(2)), req("libMnb", text(40))],
+    },
+    TableDef {
+        name: "pays",
+        db_table: "ref_pays",
+        apogee_table: "PAYS",
+        label: "Pays et nationalités (codes INSEE, France = 100)",
+        columns: &[
+            key("codPay", code(3)),
+            req("libPay", text(40)),
+            opt("licPay", text(10)),
+            opt("libNat", text(40)),
+            flag("temEnSvePay", "O"),
+        ],
+    },
+    TableDef {
+        name: "departements",
+        db_table: "ref_departement",
+        apogee_table: "DEPARTEMENT",
+        label: "Départements (codes Apogée sur 3 caractères)",
+        columns: &[
+            key("codDep", code(3)),
+            req("libDep", text(40)),
+            opt("licDep", text(10)),
+            flag("temEnSveDep", "O"),
+        ],
+    },
+    TableDef {
+        name: "communes",
+        db_table: "ref_commune",
+        apogee_table: "COMMUNE",
+        label: "Communes (codes INSEE)",
+        columns: &[
+            key("codCom", code(5)),
+            req("libCom", text(40)),
+            opt("codDep", code(3)),
+            flag("temEnSveCom", "O"),
+        ],
+    },
+    TableDef {
+        name: "communes-bdi",
+        db_table: "ref_com_bdi",
+        apogee_table: "COM_BDI",
+        label: "Codes postaux des communes",
+        columns: &[key("codCom", code(5)), key("codBdi", code(5))],
+    },
+    TableDef {
+        name: "etablissements",
+        db_table: "ref_etablissement",
+        apogee_table: "ETABLISSEMENT",
+        label: "Établissements (UAI)",
+        columns: &[
+            key("codEtb", code(8)),
+            req("libEtb", text(60)),
+            opt("codTpe", code(2)),
+            opt("codDep", code(3)),
+            flag("temEnSveEtb", "O"),
+        ],
+    },
+    TableDef {
+        name: "types-pj",
+        db_table: "ref_type_pj",
+        apogee_table: "(types de pièces justificatives, nom Apogée non public)",
+        label: "Types de pièces justificatives",
+        columns: &[
+            key("codTpj", code(10)),
+            req("libTpj", text(60)),
+            flag("temEnSveTpj", "O"),
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        let mut names = std::collections::HashSet::new();
+        for t in TABLES {
+            assert!(names.insert(t.name), "duplicate table {}", t.name);
+            assert!(t.key_columns().count() > 0, "{} has no key", t.name);
+            let first_non_key = t.columns.iter().position(|c| !c.key);
+            if let Some(pos) = first_non_key {
+                assert!(
+                    t.columns[pos..].iter().all(|c| !c.key),
+                    "{}: keys first",
+                    t.name
+                );
+            }
+            for c in t.columns {
+                assert!(!c.key || c.required, "{}.{}", t.name, c.name);
+            }
+        }
+        assert!(table("etapes").is_some());
+        assert!(table("nope").is_none());
+    }
+}
