@@ -10,4 +10,5 @@ pub mod scope;
 pub mod text;
 
 pub use error::{Error, ErrorKind, FaultKey, FieldError, Result};
+pub use referential::Referential;
 pub use scope::{Scope, Scopes};

@@ -1,0 +1,27 @@
+//! Storage of the Apogée gateway: Diesel schema, embedded migrations, repositories and pools, on
+//! SQLite (default) or PostgreSQL, chosen by the database URL.
+
+pub mod conn;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod migrations;
+pub mod repo;
+pub mod schema;
+pub mod testing;
+
+pub use conn::{AnyConnection, Backend, DatabaseUrl, PoolOptions, SqliteOptions, mask_password};
+pub use db::{Db, PoolState};
+pub use error::{DbError, WriteError};
+
+/// Runs `$body` with `$c` bound to the concrete connection of either backend, for statements
+/// Diesel cannot build through [`AnyConnection`] (upserts, multi-row inserts, `RETURNING`).
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::AnyConnection::Sqlite($c) => $body,
+            $crate::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}

@@ -1,0 +1,6 @@
+//! Repositories: query functions taking a connection, so callers compose them in transactions.
+
+pub mod clients;
+pub mod journal;
+pub mod meta;
+pub mod referential;
