@@ -36,3 +36,9 @@ pub fn increment(conn: &mut AnyConnection, key: &str) -> QueryResult<i64> {
     set(conn, key, &next.to_string())?;
     Ok(next)
 }
+
+/// A trivial round trip, for readiness checks.
+pub fn ping(conn: &mut AnyConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1")
+}

@@ -1,0 +1,50 @@
+//! HTTP routes. One `configure` holds the route table; one module per area.
+
+pub mod health;
+pub mod journal;
+pub mod me;
+pub mod referential;
+
+use actix_web::web;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/api/v1")
+                .route("/me", web::get().to(me::get))
+                .route("/referential", web::get().to(referential::tables))
+                .route("/referential/{table}", web::get().to(referential::list))
+                .route("/referential/{table}", web::put().to(referential::put))
+                .route("/journal", web::get().to(journal::search)),
+        );
+}
+
+/// Pagination query parameters shared by list endpoints.
+#[derive(Debug, serde::Deserialize)]
+pub struct Page {
+    /// Rows per page (1–1000, default 100).
+    pub limit: Option<i64>,
+    /// Rows skipped.
+    pub offset: Option<i64>,
+}
+
+impl Page {
+    /// `(limit, offset)` clamped to sane values.
+    pub fn resolve(&self) -> (i64, i64) {
+        (self.limit.unwrap_or(100).clamp(1, 1000), self.offset.unwrap_or(0).max(0))
+    }
+}
+
+/// `meta` of list answers.
+#[derive(Debug, serde::Serialize)]
+pub struct ListMeta {
+    /// Matching rows in all pages.
+    pub total: i64,
+    /// Page size.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+}
