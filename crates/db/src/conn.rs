@@ -48,7 +48,10 @@ impl DatabaseUrl {
     /// Parses `sqlite://<path>` (also `sqlite:<path>`) or `postgres[ql]://…`.
     pub fn parse(url: &str) -> Result<Self, DbError> {
         let url = url.trim();
-        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if rest.is_empty() || rest.contains(":memory:") {
                 return Err(DbError::Url(
                     "a SQLite database needs a file path (sqlite://path/to/apogee.db); in-memory databases are not shared between pooled connections".into(),
@@ -116,12 +119,12 @@ pub fn establish(url: &DatabaseUrl, sqlite: &SqliteOptions) -> Result<AnyConnect
             .map(AnyConnection::Postgresql)
             .map_err(|e| DbError::Connect(e.to_string())),
         Backend::Sqlite => {
-            if let Some(parent) = std::path::Path::new(&url.target).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        DbError::Connect(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
+            if let Some(parent) = std::path::Path::new(&url.target).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbError::Connect(format!("cannot create {}: {e}", parent.display()))
+                })?;
             }
             let mut conn = SqliteConnection::establish(&url.target)
                 .map_err(|e| DbError::Connect(e.to_string()))?;
@@ -196,8 +199,14 @@ mod tests {
     #[test]
     fn urls() -> Result<(), DbError> {
         let u = DatabaseUrl::parse("sqlite://./data/apogee.db")?;
-        assert_eq!((u.backend, u.target.as_str()), (Backend::Sqlite, "./data/apogee.db"));
-        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db")?.target, "/tmp/x.db");
+        assert_eq!(
+            (u.backend, u.target.as_str()),
+            (Backend::Sqlite, "./data/apogee.db")
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db")?.target,
+            "/tmp/x.db"
+        );
         assert_eq!(
             DatabaseUrl::parse("postgres://u@h/db")?.backend,
             Backend::Postgres

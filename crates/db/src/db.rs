@@ -186,7 +186,9 @@ fn spawn_writer(url: DatabaseUrl, sqlite: SqliteOptions) -> Result<mpsc::Sender<
                         tracing::error!("a database write panicked; the group was rolled back");
                         match crate::conn::establish(&url, &sqlite) {
                             Ok(fresh) => conn = fresh,
-                            Err(e) => tracing::error!(error = %e, "cannot reopen the writer connection"),
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot reopen the writer connection")
+                            }
                         }
                         Err("a write in the group failed unexpectedly".to_owned())
                     }

@@ -13,9 +13,15 @@ pub const SEEDED_KEY: &str = "demo_referential_seeded_at";
 /// The demo files, one per referential table.
 pub const FILES: &[(&str, &str)] = &[
     ("annees", include_str!("../demo/annees.csv")),
-    ("centres-gestion", include_str!("../demo/centres-gestion.csv")),
+    (
+        "centres-gestion",
+        include_str!("../demo/centres-gestion.csv"),
+    ),
     ("diplomes", include_str!("../demo/diplomes.csv")),
-    ("versions-diplome", include_str!("../demo/versions-diplome.csv")),
+    (
+        "versions-diplome",
+        include_str!("../demo/versions-diplome.csv"),
+    ),
     ("etapes", include_str!("../demo/etapes.csv")),
     ("versions-etape", include_str!("../demo/versions-etape.csv")),
     ("etapes-cge", include_str!("../demo/etapes-cge.csv")),
@@ -25,12 +31,24 @@ pub const FILES: &[(&str, &str)] = &[
     ("regimes-bcn", include_str!("../demo/regimes-bcn.csv")),
     ("regimes", include_str!("../demo/regimes.csv")),
     ("statuts", include_str!("../demo/statuts.csv")),
-    ("categories-oui-si", include_str!("../demo/categories-oui-si.csv")),
-    ("categories-exo-ext", include_str!("../demo/categories-exo-ext.csv")),
+    (
+        "categories-oui-si",
+        include_str!("../demo/categories-oui-si.csv"),
+    ),
+    (
+        "categories-exo-ext",
+        include_str!("../demo/categories-exo-ext.csv"),
+    ),
     ("bacs", include_str!("../demo/bacs.csv")),
-    ("specialites-bac", include_str!("../demo/specialites-bac.csv")),
+    (
+        "specialites-bac",
+        include_str!("../demo/specialites-bac.csv"),
+    ),
     ("options-bac", include_str!("../demo/options-bac.csv")),
-    ("bac-specialites", include_str!("../demo/bac-specialites.csv")),
+    (
+        "bac-specialites",
+        include_str!("../demo/bac-specialites.csv"),
+    ),
     ("bac-options", include_str!("../demo/bac-options.csv")),
     ("mentions-bac", include_str!("../demo/mentions-bac.csv")),
     ("pays", include_str!("../demo/pays.csv")),
@@ -64,6 +82,10 @@ pub fn seed(conn: &mut AnyConnection, actor: Actor<'_>) -> Result<UpsertCounts, 
         total.updated += counts.updated;
         total.unchanged += counts.unchanged;
     }
-    crate::repo::meta::set(conn, SEEDED_KEY, &actor.now.format("%Y-%m-%dT%H:%M:%SZ").to_string())?;
+    crate::repo::meta::set(
+        conn,
+        SEEDED_KEY,
+        &actor.now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )?;
     Ok(total)
 }

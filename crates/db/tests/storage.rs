@@ -29,7 +29,9 @@ struct Col {
 }
 
 /// table -> column -> (normalised type, not null)
-fn columns(conn: &mut AnyConnection) -> Result<BTreeMap<String, BTreeMap<String, (String, bool)>>, DbError> {
+type Columns = BTreeMap<String, BTreeMap<String, (String, bool)>>;
+
+fn columns(conn: &mut AnyConnection) -> Result<Columns, DbError> {
     let rows: Vec<Col> = match conn {
         AnyConnection::Sqlite(c) => diesel::sql_query(
             "SELECT m.name AS t, p.name AS c, upper(p.type) AS ty, CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 'Y' ELSE 'N' END AS nn \
@@ -45,7 +47,7 @@ fn columns(conn: &mut AnyConnection) -> Result<BTreeMap<String, BTreeMap<String,
         )
         .load(c)?,
     };
-    let mut out: BTreeMap<String, BTreeMap<String, (String, bool)>> = BTreeMap::new();
+    let mut out: Columns = BTreeMap::new();
     for r in rows {
         let ty = match r.ty.as_str() {
             "INTEGER" | "BIGINT" | "SMALLINT" => "INTEGER".to_owned(),
@@ -59,7 +61,9 @@ fn columns(conn: &mut AnyConnection) -> Result<BTreeMap<String, BTreeMap<String,
 
 #[test]
 fn both_backends_end_with_the_same_schema() -> TestResult {
-    let Some(pg) = TestDatabase::postgres() else { return Ok(()) };
+    let Some(pg) = TestDatabase::postgres() else {
+        return Ok(());
+    };
     let dir = tempfile::tempdir()?;
     let sqlite = TestDatabase::sqlite(dir.path());
     let a = columns(&mut *open(&sqlite.url)?.conn()?)?;
@@ -119,7 +123,11 @@ fn schema_rs_matches_the_databases() -> TestResult {
 }
 
 fn actor() -> referential::Actor<'static> {
-    referential::Actor { client: Some("test"), trace_id: "t1", now: chrono::Utc::now().naive_utc() }
+    referential::Actor {
+        client: Some("test"),
+        trace_id: "t1",
+        now: chrono::Utc::now().naive_utc(),
+    }
 }
 
 #[test]
@@ -131,7 +139,8 @@ fn demo_referential_seeds_and_reseeds_idempotently() -> TestResult {
         assert_eq!((again.created, again.updated), (0, 0));
         assert_eq!(again.unchanged, first.created);
         let mut conn = db.conn()?;
-        let snapshot = apogee_domain::Referential::from_records(1, referential::load_all(&mut conn)?);
+        let snapshot =
+            apogee_domain::Referential::from_records(1, referential::load_all(&mut conn)?);
         assert_eq!(snapshot.current_year().as_deref(), Some("2026"));
         assert!(snapshot.contains("etapes", &["ETP01"]));
         assert!(snapshot.contains("versions-etape", &["ETP02", "1"]));
@@ -148,16 +157,33 @@ fn referential_upsert_reports_created_updated_unchanged() -> TestResult {
     use apogee_domain::referential::{record, table};
     each_backend(|db| {
         let cge = table("centres-gestion").ok_or("cge")?;
-        let parse = |cells: &[Option<&str>]| record::parse_record(cge, cells).map_err(|e| format!("{e:?}"));
+        let parse =
+            |cells: &[Option<&str>]| record::parse_record(cge, cells).map_err(|e| format!("{e:?}"));
         let a = parse(&[Some("CGX"), Some("X"), None, None, None])?;
         let b = parse(&[Some("CGY"), Some("Y"), None, None, Some("O")])?;
-        let counts = db.write_blocking(|c| referential::upsert(c, &[a.clone(), b.clone()], actor()).map_err(DbError::from))?;
-        assert_eq!((counts.created, counts.updated, counts.unchanged), (2, 0, 0));
+        let counts = db.write_blocking(|c| {
+            referential::upsert(c, &[a.clone(), b.clone()], actor()).map_err(DbError::from)
+        })?;
+        assert_eq!(
+            (counts.created, counts.updated, counts.unchanged),
+            (2, 0, 0)
+        );
         let b2 = parse(&[Some("CGY"), Some("Y2"), Some("y"), None, Some("O")])?;
-        let counts = db.write_blocking(|c| referential::upsert(c, &[a.clone(), b2.clone()], actor()).map_err(DbError::from))?;
-        assert_eq!((counts.created, counts.updated, counts.unchanged), (0, 1, 1));
+        let counts = db.write_blocking(|c| {
+            referential::upsert(c, &[a.clone(), b2.clone()], actor()).map_err(DbError::from)
+        })?;
+        assert_eq!(
+            (counts.created, counts.updated, counts.unchanged),
+            (0, 1, 1)
+        );
         let mut conn = db.conn()?;
-        let (rows, total) = referential::list(&mut conn, cge, &[(0, apogee_domain::referential::Value::Text("CGY".into()))], 10, 0)?;
+        let (rows, total) = referential::list(
+            &mut conn,
+            cge,
+            &[(0, apogee_domain::referential::Value::Text("CGY".into()))],
+            10,
+            0,
+        )?;
         assert_eq!(total, 1);
         assert_eq!(rows[0], b2);
         Ok(())
@@ -185,15 +211,28 @@ fn entry(op: &str, outcome: &str) -> journal::NewJournalEntry {
 #[test]
 fn journal_insert_search_prune() -> TestResult {
     each_backend(|db| {
-        let entries = vec![entry("GET a", "ok"), entry("GET b", "rejected"), entry("GET a", "ok")];
+        let entries = vec![
+            entry("GET a", "ok"),
+            entry("GET b", "rejected"),
+            entry("GET a", "ok"),
+        ];
         db.write_blocking(|c| journal::insert_many(c, &entries).map_err(DbError::from))?;
         let mut conn = db.conn()?;
-        let filter = journal::JournalFilter { operation: Some("GET a".into()), ..Default::default() };
+        let filter = journal::JournalFilter {
+            operation: Some("GET a".into()),
+            ..Default::default()
+        };
         let (rows, total) = journal::search(&mut conn, &filter, 10, 0)?;
         assert_eq!((rows.len(), total), (2, 2));
-        let filter = journal::JournalFilter { outcome: Some("rejected".into()), ..Default::default() };
+        let filter = journal::JournalFilter {
+            outcome: Some("rejected".into()),
+            ..Default::default()
+        };
         assert_eq!(journal::search(&mut conn, &filter, 10, 0)?.1, 1);
-        let pruned = journal::prune_before(&mut conn, chrono::Utc::now().naive_utc() + chrono::Duration::seconds(1))?;
+        let pruned = journal::prune_before(
+            &mut conn,
+            chrono::Utc::now().naive_utc() + chrono::Duration::seconds(1),
+        )?;
         assert_eq!(pruned, 3);
         Ok(())
     })

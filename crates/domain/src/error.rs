@@ -278,7 +278,11 @@ impl Error {
 
     /// Missing or wrong credentials.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Unauthenticated, FaultKey::invalid_user(), message)
+        Self::new(
+            ErrorKind::Unauthenticated,
+            FaultKey::invalid_user(),
+            message,
+        )
     }
 
     /// Authenticated, but without the required scope.

@@ -206,7 +206,12 @@ pub fn check(raw: &str) -> IneCheck {
         let expected = char::from(b'0' + (s % 10) as u8);
         let got = char::from(b[10]);
         return if got == expected {
-            verdict(IneFamily::Nne36, IneValidity::True, IneReason::Ok, "INE valide".into())
+            verdict(
+                IneFamily::Nne36,
+                IneValidity::True,
+                IneReason::Ok,
+                "INE valide".into(),
+            )
         } else {
             verdict(
                 IneFamily::Nne36,
@@ -255,7 +260,10 @@ pub fn check(raw: &str) -> IneCheck {
                 family,
                 IneValidity::False,
                 IneReason::IneKeyLetter,
-                format!("Clé d'INE invalide : {} n'est jamais une clé", char::from(b[10])),
+                format!(
+                    "Clé d'INE invalide : {} n'est jamais une clé",
+                    char::from(b[10])
+                ),
             );
         }
         return verdict(
@@ -310,17 +318,19 @@ fn check_bea(
             format!("Clé de l'INE incorrecte : {expected} attendu, {got} reçu"),
         );
     }
-    verdict(IneFamily::Bea, IneValidity::True, IneReason::Ok, "INE valide".into())
+    verdict(
+        IneFamily::Bea,
+        IneValidity::True,
+        IneReason::Ok,
+        "INE valide".into(),
+    )
 }
 
 /// INE-10: the Apogée columns receive characters 1–10 and 11 of the normalised value.
 pub fn split_for_apogee(normalized: &str) -> (String, String) {
     let chars: Vec<char> = normalized.chars().collect();
     let cut = chars.len().saturating_sub(1);
-    (
-        chars[..cut].iter().collect(),
-        chars[cut..].iter().collect(),
-    )
+    (chars[..cut].iter().collect(), chars[cut..].iter().collect())
 }
 
 #[cfg(test)]

@@ -79,7 +79,9 @@ impl fmt::Display for Scope {
 
 /// An unknown scope name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write journal:read admin)")]
+#[error(
+    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write journal:read admin)"
+)]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

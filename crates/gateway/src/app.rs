@@ -49,14 +49,22 @@ pub fn bootstrap(db: &Db, settings: &Settings) -> anyhow::Result<()> {
         let empty = apogee_db::repo::referential::version(&mut conn)? == 0
             && apogee_db::repo::meta::get(&mut conn, apogee_db::demo::SEEDED_KEY)?.is_none();
         if empty {
-            let counts = db.write_blocking(|c| {
-                apogee_db::demo::seed(
-                    c,
-                    Actor { client: Some("demo"), trace_id: "demo-seed", now: chrono::Utc::now().naive_utc() },
-                )
-            })
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            tracing::warn!(rows = counts.created, "seeded the DEMO referential (crates/db/demo); start with --no-demo to skip it");
+            let counts = db
+                .write_blocking(|c| {
+                    apogee_db::demo::seed(
+                        c,
+                        Actor {
+                            client: Some("demo"),
+                            trace_id: "demo-seed",
+                            now: chrono::Utc::now().naive_utc(),
+                        },
+                    )
+                })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::warn!(
+                rows = counts.created,
+                "seeded the DEMO referential (crates/db/demo); start with --no-demo to skip it"
+            );
         }
     }
     Ok(())
@@ -87,9 +95,11 @@ impl Application {
         }
         let snapshot = {
             let db = db.clone();
-            tokio::task::spawn_blocking(move || crate::referential::load_if_newer(&mut *db.conn()?, -1))
-                .await??
-                .unwrap_or_else(Referential::default)
+            tokio::task::spawn_blocking(move || {
+                crate::referential::load_if_newer(&mut *db.conn()?, -1)
+            })
+            .await??
+            .unwrap_or_else(Referential::default)
         };
         let metrics = Metrics::new()?;
         let journal = Journal::start(
@@ -113,21 +123,31 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(web::JsonConfig::default().limit(limits.json_bytes).error_handler(|err, _| {
-                    let status = err.to_string();
-                    actix_web::Error::from(match err {
-                        actix_web::error::JsonPayloadError::Overflow { .. }
-                        | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                            ApiError(Error::new(ErrorKind::PayloadTooLarge, FaultKey::noncoherent("body"), "Corps de requête trop volumineux"))
-                        }
-                        actix_web::error::JsonPayloadError::ContentType => ApiError(Error::new(
-                            ErrorKind::UnsupportedMediaType,
-                            FaultKey::noncoherent("contentType"),
-                            "Type de contenu attendu : application/json",
-                        )),
-                        _ => bad_request("body", format!("JSON invalide : {status}")),
-                    })
-                }))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(limits.json_bytes)
+                        .error_handler(|err, _| {
+                            let status = err.to_string();
+                            actix_web::Error::from(match err {
+                                actix_web::error::JsonPayloadError::Overflow { .. }
+                                | actix_web::error::JsonPayloadError::OverflowKnownLength {
+                                    ..
+                                } => ApiError(Error::new(
+                                    ErrorKind::PayloadTooLarge,
+                                    FaultKey::noncoherent("body"),
+                                    "Corps de requête trop volumineux",
+                                )),
+                                actix_web::error::JsonPayloadError::ContentType => {
+                                    ApiError(Error::new(
+                                        ErrorKind::UnsupportedMediaType,
+                                        FaultKey::noncoherent("contentType"),
+                                        "Type de contenu attendu : application/json",
+                                    ))
+                                }
+                                _ => bad_request("body", format!("JSON invalide : {status}")),
+                            })
+                        }),
+                )
                 .app_data(web::PayloadConfig::default().limit(limits.referential_bytes))
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     bad_request("query", format!("Paramètres de requête invalides : {err}")).into()
@@ -138,7 +158,10 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::middleware::observe))
                 .configure(crate::routes::configure)
                 .default_service(web::to(|| async {
-                    problem_response(&Error::not_found(FaultKey::null_retrieve("route"), "Ressource inconnue"))
+                    problem_response(&Error::not_found(
+                        FaultKey::null_retrieve("route"),
+                        "Ressource inconnue",
+                    ))
                 }))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs);
@@ -149,7 +172,11 @@ impl Application {
             .bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = server.addrs().first().map_or(0, |a| a.port());
-        Ok(Application { server: server.run(), port, state })
+        Ok(Application {
+            server: server.run(),
+            port,
+            state,
+        })
     }
 
     /// The port actually bound (useful with `--bind 127.0.0.1:0`).
@@ -194,10 +221,14 @@ fn spawn_background_tasks(state: web::Data<AppState>) {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 tick.tick().await;
-                let cutoff = chrono::Utc::now().naive_utc() - chrono::Duration::days(i64::from(retention_days));
+                let cutoff = chrono::Utc::now().naive_utc()
+                    - chrono::Duration::days(i64::from(retention_days));
                 let pruned = state
                     .db
-                    .write(move |c| apogee_db::repo::journal::prune_before(c, cutoff).map_err(apogee_db::DbError::from))
+                    .write(move |c| {
+                        apogee_db::repo::journal::prune_before(c, cutoff)
+                            .map_err(apogee_db::DbError::from)
+                    })
                     .await;
                 match pruned {
                     Ok(0) => {}

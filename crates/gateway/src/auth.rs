@@ -68,7 +68,10 @@ pub fn create_client(
             "Au moins un droit est nécessaire",
         ));
     }
-    if clients::find_by_name(conn, name).map_err(DbError::from)?.is_some() {
+    if clients::find_by_name(conn, name)
+        .map_err(DbError::from)?
+        .is_some()
+    {
         return Err(Error::conflict(
             apogee_domain::FaultKey::business_rule("client.existe"),
             format!("Le client {name} existe déjà"),
@@ -147,7 +150,9 @@ fn credentials(req: &HttpRequest) -> Option<Credentials> {
         return Some(Credentials::Bearer(rest.to_owned()));
     }
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (name, secret) = decoded.split_once(':')?;
         return Some(Credentials::Basic {

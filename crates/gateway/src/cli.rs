@@ -138,15 +138,31 @@ fn clients_command(db: &apogee_db::Db, cmd: &ClientsCommand) -> anyhow::Result<(
             let scopes = Scopes::parse(&scopes.join(" "))?;
             let (client, secret) = crate::auth::create_client(&mut conn, name, &scopes)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
-            eprintln!("client `{}` created with scopes: {}", client.name, client.scopes);
+            eprintln!(
+                "client `{}` created with scopes: {}",
+                client.name, client.scopes
+            );
             eprintln!("its secret is shown once; store it now:");
             println!("{secret}");
         }
         ClientsCommand::List => {
-            println!("{:<24} {:<8} {:<20} scopes", "name", "status", "created (UTC)");
+            println!(
+                "{:<24} {:<8} {:<20} scopes",
+                "name", "status", "created (UTC)"
+            );
             for c in clients::list(&mut conn)? {
-                let status = if c.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{:<24} {:<8} {:<20} {}", c.name, status, c.created_at.format("%Y-%m-%d %H:%M:%S"), c.scopes);
+                let status = if c.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<24} {:<8} {:<20} {}",
+                    c.name,
+                    status,
+                    c.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    c.scopes
+                );
             }
         }
         ClientsCommand::Revoke { name } => {
@@ -161,7 +177,9 @@ fn clients_command(db: &apogee_db::Db, cmd: &ClientsCommand) -> anyhow::Result<(
 }
 
 /// Files to import: `(table, path)` in table order.
-fn import_plan(path: &Path) -> anyhow::Result<Vec<(&'static apogee_domain::referential::TableDef, PathBuf)>> {
+fn import_plan(
+    path: &Path,
+) -> anyhow::Result<Vec<(&'static apogee_domain::referential::TableDef, PathBuf)>> {
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read {}", path.display()))?
@@ -220,7 +238,11 @@ fn import_referential(db: &apogee_db::Db, path: &Path, partial: bool) -> anyhow:
                 format,
                 &body,
                 partial,
-                Actor { client: Some("cli"), trace_id: &trace_id, now: chrono::Utc::now().naive_utc() },
+                Actor {
+                    client: Some("cli"),
+                    trace_id: &trace_id,
+                    now: chrono::Utc::now().naive_utc(),
+                },
             )
             .map_err(|e| match e {
                 apogee_db::WriteError::Domain(mut err) => {
@@ -244,7 +266,10 @@ fn import_referential(db: &apogee_db::Db, path: &Path, partial: bool) -> anyhow:
         key_value: Some(path.display().to_string().chars().take(100).collect()),
         outcome: outcome.into(),
         http_status: if result.is_ok() { 200 } else { 400 },
-        fault_key: result.as_ref().err().map(|e| apogee_domain::Error::from(clone_err(e)).fault_key.to_string()),
+        fault_key: result
+            .as_ref()
+            .err()
+            .map(|e| clone_err(e).fault_key.to_string()),
         message: None,
         warnings: None,
         duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
@@ -255,10 +280,20 @@ fn import_referential(db: &apogee_db::Db, path: &Path, partial: bool) -> anyhow:
             for (file, r) in reports {
                 println!(
                     "{:<40} {:>6} read {:>6} created {:>6} updated {:>6} unchanged {:>6} rejected",
-                    file.display(), r.received, r.created, r.updated, r.unchanged, r.rejected
+                    file.display(),
+                    r.received,
+                    r.created,
+                    r.updated,
+                    r.unchanged,
+                    r.rejected
                 );
                 for e in r.errors {
-                    println!("  line {}: {} ({})", e.line.unwrap_or(0), e.message, e.fault_key);
+                    println!(
+                        "  line {}: {} ({})",
+                        e.line.unwrap_or(0),
+                        e.message,
+                        e.fault_key
+                    );
                 }
             }
             Ok(())
@@ -266,7 +301,12 @@ fn import_referential(db: &apogee_db::Db, path: &Path, partial: bool) -> anyhow:
         Err(apogee_db::WriteError::Domain(err)) => {
             eprintln!("import refused, nothing written: {}", err.message);
             for e in &err.errors {
-                eprintln!("  line {}: {} ({})", e.line.unwrap_or(0), e.message, e.fault_key);
+                eprintln!(
+                    "  line {}: {} ({})",
+                    e.line.unwrap_or(0),
+                    e.message,
+                    e.fault_key
+                );
             }
             anyhow::bail!("{} error(s)", err.errors.len().max(1))
         }

@@ -231,16 +231,14 @@ impl Settings {
                     .split("__"),
             )
             .merge(Serialized::defaults(flags));
-        figment
-            .extract()
-            .map_err(|e| ConfigError(e.to_string()))
+        figment.extract().map_err(|e| ConfigError(e.to_string()))
     }
 
     /// The database URL in effect.
     pub fn effective_database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("apogee.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("apogee.db").display()))
     }
 
     /// The configuration as TOML, with the database password masked.

@@ -82,8 +82,8 @@ pub struct Problem<'a> {
 
 /// The problem response for `err`.
 pub fn problem_response(err: &Error) -> HttpResponse {
-    let status = StatusCode::from_u16(err.kind.http_status())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = Problem {
         kind: format!("urn:apogee-gateway:problem:{}", err.kind.slug()),
         title: err.kind.title(),

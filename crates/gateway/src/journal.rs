@@ -70,15 +70,22 @@ impl Journal {
                     Ok(None) => true,
                     Err(_) => false,
                 };
-                metrics.journal_queue.set(i64::try_from(rx.len()).unwrap_or(i64::MAX));
+                metrics
+                    .journal_queue
+                    .set(i64::try_from(rx.len()).unwrap_or(i64::MAX));
                 if !batch.is_empty() {
                     let entries = std::mem::take(&mut batch);
                     let n = entries.len();
                     let written = db
-                        .write(move |c| journal::insert_many(c, &entries).map_err(apogee_db::DbError::from))
+                        .write(move |c| {
+                            journal::insert_many(c, &entries).map_err(apogee_db::DbError::from)
+                        })
                         .await;
                     if let Err(e) = written {
-                        metrics.journal_dropped.with_label_values(&["database"]).inc();
+                        metrics
+                            .journal_dropped
+                            .with_label_values(&["database"])
+                            .inc();
                         tracing::error!(error = %e, entries = n, "journal batch not written");
                     }
                 }

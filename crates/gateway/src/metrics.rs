@@ -1,7 +1,10 @@
 //! Prometheus metrics, served as text at `/metrics`.
 
 use apogee_db::Db;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
 
 /// The gateway's metrics.
 #[derive(Clone)]
@@ -24,21 +27,33 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("apogee".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+                ],
+            ),
             &["method", "route"],
         )?;
         let pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
-        let journal_queue = IntGauge::new("journal_queue_length", "Journal entries waiting to be written")?;
+        let journal_queue = IntGauge::new(
+            "journal_queue_length",
+            "Journal entries waiting to be written",
+        )?;
         let journal_dropped = IntCounterVec::new(
-            Opts::new("journal_write_failures_total", "Journal batches that could not be written"),
+            Opts::new(
+                "journal_write_failures_total",
+                "Journal batches that could not be written",
+            ),
             &["reason"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -46,17 +61,28 @@ impl Metrics {
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(journal_queue.clone()))?;
         registry.register(Box::new(journal_dropped.clone()))?;
-        Ok(Metrics { registry, requests, latency, pool, journal_queue, journal_dropped })
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+            journal_queue,
+            journal_dropped,
+        })
     }
 
     /// The text exposition, with pool gauges read now.
     pub fn render(&self, db: &Db) -> String {
         let state = db.pool_state();
-        self.pool.with_label_values(&["idle"]).set(i64::from(state.idle));
+        self.pool
+            .with_label_values(&["idle"])
+            .set(i64::from(state.idle));
         self.pool
             .with_label_values(&["in_use"])
             .set(i64::from(state.connections.saturating_sub(state.idle)));
-        self.pool.with_label_values(&["max"]).set(i64::from(state.max));
+        self.pool
+            .with_label_values(&["max"])
+            .set(i64::from(state.max));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!(error = %e, "cannot encode metrics");

@@ -25,7 +25,8 @@ fn accepted_id(req: &ServiceRequest) -> Option<String> {
     let v = req.headers().get(&REQUEST_ID_HEADER)?.to_str().ok()?.trim();
     let ok = !v.is_empty()
         && v.len() <= 128
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
     ok.then(|| v.to_owned())
 }
 
@@ -121,7 +122,8 @@ pub async fn observe(
                 http_status: i32::from(status),
                 fault_key: fault.as_ref().map(|f| truncate(&f.0, 200)),
                 message: fault.as_ref().map(|f| truncate(&f.1, 1000)),
-                warnings: (!note.warnings.is_empty()).then(|| truncate(&note.warnings.join(","), 1000)),
+                warnings: (!note.warnings.is_empty())
+                    .then(|| truncate(&note.warnings.join(","), 1000)),
                 duration_ms: i32::try_from(elapsed.as_millis()).unwrap_or(i32::MAX),
             };
             state.journal.record(entry).await;

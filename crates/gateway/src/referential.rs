@@ -38,7 +38,11 @@ pub struct ImportReport {
 }
 
 /// Parses `body` into checked records and row errors.
-pub fn parse(table: &'static TableDef, format: Format, body: &[u8]) -> Result<(Vec<Record>, Vec<FieldError>, u64), Error> {
+pub fn parse(
+    table: &'static TableDef,
+    format: Format,
+    body: &[u8],
+) -> Result<(Vec<Record>, Vec<FieldError>, u64), Error> {
     let rows: Vec<ParsedRow> = match format {
         Format::Csv => record::read_csv(table, body)?.collect(),
         Format::Json => record::read_json(table, body)?,
@@ -66,7 +70,8 @@ pub fn import(
     actor: Actor<'_>,
 ) -> Result<ImportReport, apogee_db::WriteError> {
     let (records, errors, received) = parse(table, format, body)?;
-    let rejected_lines: std::collections::BTreeSet<u64> = errors.iter().filter_map(|e| e.line).collect();
+    let rejected_lines: std::collections::BTreeSet<u64> =
+        errors.iter().filter_map(|e| e.line).collect();
     if !errors.is_empty() && !partial {
         return Err(Error::validation(errors).into());
     }
@@ -89,5 +94,8 @@ pub fn load_if_newer(conn: &mut AnyConnection, known: i64) -> Result<Option<Refe
     if version == known {
         return Ok(None);
     }
-    Ok(Some(Referential::from_records(version, referential::load_all(conn)?)))
+    Ok(Some(Referential::from_records(
+        version,
+        referential::load_all(conn)?,
+    )))
 }

@@ -76,9 +76,13 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<ApiClient>> {
 
 /// Revokes the client named `name`; returns whether an active client was revoked.
 pub fn revoke(conn: &mut AnyConnection, name: &str) -> QueryResult<bool> {
-    let n = diesel::update(c::api_client.filter(c::name.eq(name)).filter(c::revoked_at.is_null()))
-        .set(c::revoked_at.eq(chrono::Utc::now().naive_utc()))
-        .execute(conn)?;
+    let n = diesel::update(
+        c::api_client
+            .filter(c::name.eq(name))
+            .filter(c::revoked_at.is_null()),
+    )
+    .set(c::revoked_at.eq(chrono::Utc::now().naive_utc()))
+    .execute(conn)?;
     Ok(n > 0)
 }
 

@@ -21,7 +21,11 @@ pub fn set(conn: &mut AnyConnection, key: &str, value: &str) -> QueryResult<()> 
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(m::gateway_meta)
-            .values((m::meta_key.eq(key), m::meta_value.eq(value), m::updated_at.eq(now)))
+            .values((
+                m::meta_key.eq(key),
+                m::meta_value.eq(value),
+                m::updated_at.eq(now),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -305,10 +305,7 @@ pub fn list(
         .collect();
     let total = count_bound(
         conn,
-        &format!(
-            "SELECT COUNT(*) AS n FROM {}{where_clause}",
-            table.db_table
-        ),
+        &format!("SELECT COUNT(*) AS n FROM {}{where_clause}", table.db_table),
         &binds,
     )?;
     let order: Vec<String> = table

@@ -155,7 +155,10 @@ pub fn parse_value(col: &ColumnDef, raw: Option<&str>) -> Result<Value, FieldErr
                 Err(cell_error(
                     col,
                     "REF_FORMAT",
-                    format!("{} : « {raw} » n'est pas une année sur 4 chiffres", col.name),
+                    format!(
+                        "{} : « {raw} » n'est pas une année sur 4 chiffres",
+                        col.name
+                    ),
                 ))
             }
         }
@@ -287,13 +290,15 @@ pub fn read_csv<R: Read>(
                 let line = e.position().map_or(0, |p| locator.line_at(p.byte()));
                 return Some(ParsedRow {
                     line,
-                    result: Err(vec![FieldError::new(
-                        FaultKey::noncoherent("ligne"),
-                        "LIGNE_FORMAT",
-                        None,
-                        format!("Ligne illisible : {e}"),
-                    )
-                    .at_line(line)]),
+                    result: Err(vec![
+                        FieldError::new(
+                            FaultKey::noncoherent("ligne"),
+                            "LIGNE_FORMAT",
+                            None,
+                            format!("Ligne illisible : {e}"),
+                        )
+                        .at_line(line),
+                    ]),
                 });
             }
         };
@@ -304,17 +309,19 @@ pub fn read_csv<R: Read>(
         if rec.len() != width {
             return Some(ParsedRow {
                 line,
-                result: Err(vec![FieldError::new(
-                    FaultKey::noncoherent("ligne"),
-                    "LIGNE_FORMAT",
-                    None,
-                    format!(
-                        "La ligne compte {} colonnes, l'en-tête {}",
-                        rec.len(),
-                        width
-                    ),
-                )
-                .at_line(line)]),
+                result: Err(vec![
+                    FieldError::new(
+                        FaultKey::noncoherent("ligne"),
+                        "LIGNE_FORMAT",
+                        None,
+                        format!(
+                            "La ligne compte {} colonnes, l'en-tête {}",
+                            rec.len(),
+                            width
+                        ),
+                    )
+                    .at_line(line),
+                ]),
             });
         }
         let cells: Vec<Option<&str>> = mapping.iter().map(|m| m.and_then(|i| rec.get(i))).collect();
@@ -395,7 +402,10 @@ mod tests {
         let csv = "\u{feff}COD_ETP;libEtp;nbrMaxIaeAut\nETP01;L1;\n\nETP 2;L2;x\nETP03;L3\n";
         let rows: Vec<ParsedRow> = read_csv(etapes(), csv.as_bytes())?.collect();
         assert_eq!(rows.len(), 3);
-        let first = rows[0].result.as_ref().map_err(|e| Error::validation(e.clone()))?;
+        let first = rows[0]
+            .result
+            .as_ref()
+            .map_err(|e| Error::validation(e.clone()))?;
         assert_eq!(first.key(), vec!["ETP01"]);
         assert_eq!(first.get("temEnSveEtp"), Some(&Value::Text("O".into())));
         let errs = rows[1].result.as_ref().err().cloned().unwrap_or_default();

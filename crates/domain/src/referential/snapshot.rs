@@ -27,10 +27,8 @@ pub enum CodeState {
 impl Referential {
     /// A snapshot made of `records` (any order, any tables).
     pub fn from_records(version: i64, records: impl IntoIterator<Item = Record>) -> Self {
-        let mut tables: HashMap<&'static str, HashMap<Vec<String>, Record>> = TABLES
-            .iter()
-            .map(|t| (t.name, HashMap::new()))
-            .collect();
+        let mut tables: HashMap<&'static str, HashMap<Vec<String>, Record>> =
+            TABLES.iter().map(|t| (t.name, HashMap::new())).collect();
         for r in records {
             tables.entry(r.table.name).or_default().insert(r.key(), r);
         }
@@ -53,9 +51,10 @@ impl Referential {
         match self.get(table, key) {
             None => CodeState::Unknown,
             Some(r) => {
-                let out = r.table.columns.iter().zip(&r.values).any(|(c, v)| {
-                    c.name.starts_with("temEnSve") && *v == Value::Text("N".into())
-                });
+                let out =
+                    r.table.columns.iter().zip(&r.values).any(|(c, v)| {
+                        c.name.starts_with("temEnSve") && *v == Value::Text("N".into())
+                    });
                 if out {
                     CodeState::OutOfService
                 } else {
@@ -115,7 +114,10 @@ mod tests {
         let r = Referential::from_records(1, records);
         assert_eq!(r.current_year().as_deref(), Some("2026"));
         assert_eq!(r.state("centres-gestion", &["CG1"]), CodeState::InService);
-        assert_eq!(r.state("centres-gestion", &["CG9"]), CodeState::OutOfService);
+        assert_eq!(
+            r.state("centres-gestion", &["CG9"]),
+            CodeState::OutOfService
+        );
         assert_eq!(r.state("centres-gestion", &["CG2"]), CodeState::Unknown);
         assert!(!r.is_empty());
         Ok(())

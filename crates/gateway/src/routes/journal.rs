@@ -59,7 +59,10 @@ impl From<JournalRow> for JournalEntry {
     fn from(r: JournalRow) -> Self {
         JournalEntry {
             id: r.id,
-            at: r.at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            at: r
+                .at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             request_id: r.request_id,
             client: r.client_name,
             channel: r.channel,
@@ -84,7 +87,12 @@ fn time(field: &str, value: Option<&String>) -> ApiResult<Option<chrono::NaiveDa
         .map(|v| {
             chrono::DateTime::parse_from_rfc3339(v)
                 .map(|t| t.naive_utc())
-                .map_err(|_| bad_request(field, format!("{field} : date RFC 3339 attendue (2026-11-23T10:00:00Z)")))
+                .map_err(|_| {
+                    bad_request(
+                        field,
+                        format!("{field} : date RFC 3339 attendue (2026-11-23T10:00:00Z)"),
+                    )
+                })
         })
         .transpose()
 }
@@ -111,7 +119,11 @@ pub async fn search(
         fault_key: q.fault_key,
         request_id: q.request_id,
     };
-    let (limit, offset) = Page { limit: q.limit, offset: q.offset }.resolve();
+    let (limit, offset) = Page {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .resolve();
     let (rows, total) = state
         .db
         .read(move |c| journal::search(c, &filter, limit, offset).map_err(apogee_db::DbError::from))

@@ -34,7 +34,10 @@ pub struct Page {
 impl Page {
     /// `(limit, offset)` clamped to sane values.
     pub fn resolve(&self) -> (i64, i64) {
-        (self.limit.unwrap_or(100).clamp(1, 1000), self.offset.unwrap_or(0).max(0))
+        (
+            self.limit.unwrap_or(100).clamp(1, 1000),
+            self.offset.unwrap_or(0).max(0),
+        )
     }
 }
 

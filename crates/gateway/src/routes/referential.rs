@@ -19,7 +19,10 @@ fn find_table(name: &str) -> ApiResult<&'static TableDef> {
         let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
         ApiError(Error::not_found(
             FaultKey::null_retrieve("table"),
-            format!("Table de référentiel inconnue : {name} (tables : {})", names.join(", ")),
+            format!(
+                "Table de référentiel inconnue : {name} (tables : {})",
+                names.join(", ")
+            ),
         ))
     })
 }
@@ -54,16 +57,30 @@ pub async fn list(
     let table = find_table(&path)?;
     note(&req, |n| n.key = Some(("table".into(), table.name.into())));
     let mut filters = Vec::new();
-    let mut page = Page { limit: None, offset: None };
+    let mut page = Page {
+        limit: None,
+        offset: None,
+    };
     for (k, v) in query.iter() {
         match k.as_str() {
-            "limit" => page.limit = Some(v.parse().map_err(|_| bad_request("limit", "limit doit être un entier"))?),
-            "offset" => page.offset = Some(v.parse().map_err(|_| bad_request("offset", "offset doit être un entier"))?),
+            "limit" => {
+                page.limit = Some(
+                    v.parse()
+                        .map_err(|_| bad_request("limit", "limit doit être un entier"))?,
+                )
+            }
+            "offset" => {
+                page.offset = Some(
+                    v.parse()
+                        .map_err(|_| bad_request("offset", "offset doit être un entier"))?,
+                )
+            }
             name => {
                 let (i, col) = table.column(name).ok_or_else(|| {
                     bad_request(name, format!("Colonne inconnue pour le filtre : {name}"))
                 })?;
-                let value = record::parse_value(col, Some(v)).map_err(|e| ApiError(Error::validation(vec![e])))?;
+                let value = record::parse_value(col, Some(v))
+                    .map_err(|e| ApiError(Error::validation(vec![e])))?;
                 filters.push((i, value));
             }
         }
@@ -71,7 +88,9 @@ pub async fn list(
     let (limit, offset) = page.resolve();
     let (rows, total) = state
         .db
-        .read(move |c| referential::list(c, table, &filters, limit, offset).map_err(apogee_db::DbError::from))
+        .read(move |c| {
+            referential::list(c, table, &filters, limit, offset).map_err(apogee_db::DbError::from)
+        })
         .await?;
     let rows: Vec<_> = rows.iter().map(|r| r.to_json()).collect();
     Ok(HttpResponse::Ok().json(json!({
@@ -129,7 +148,11 @@ pub async fn put(
                 format,
                 &body,
                 partial,
-                Actor { client: Some(&client), trace_id: &trace_id, now: chrono::Utc::now().naive_utc() },
+                Actor {
+                    client: Some(&client),
+                    trace_id: &trace_id,
+                    now: chrono::Utc::now().naive_utc(),
+                },
             )
         })
         .await?;
@@ -139,7 +162,8 @@ pub async fn put(
     if report.rejected > 0 {
         note(&req, |n| {
             n.outcome = Some(apogee_domain::journal::Outcome::Rejected);
-            n.warnings.push(format!("LIGNES_REJETEES:{}", report.rejected));
+            n.warnings
+                .push(format!("LIGNES_REJETEES:{}", report.rejected));
         });
     }
     Ok(HttpResponse::Ok().json(report))

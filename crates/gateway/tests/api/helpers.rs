@@ -1,0 +1,148 @@
+//! `spawn_app`: the real server on `127.0.0.1:0` with its own database (a SQLite file in a
+//! temporary directory, or a PostgreSQL schema), driven with reqwest.
+
+use apogee_db::testing::TestDatabase;
+use apogee_gateway::state::AppState;
+use apogee_gateway::{Application, Settings};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub admin_token: String,
+    pub state: actix_web::web::Data<AppState>,
+    handle: actix_web::dev::ServerHandle,
+    _db: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts a server, or `None` when PostgreSQL is wanted but unavailable (outside CI).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let dir = tempfile::tempdir().ok()?;
+        let db = match backend {
+            Backend::Sqlite => TestDatabase::sqlite(dir.path()),
+            Backend::Postgres => TestDatabase::postgres()?,
+        };
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(db.url.clone()),
+            workers: Some(2),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match Application::build(settings).await {
+                    Ok(app) => {
+                        let _ = tx.send(Ok((app.port(), app.handle(), app.state())));
+                        let _ = app.run_until_stopped().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("{e:#}")));
+                    }
+                }
+            })
+        });
+        let (port, handle, state) = match rx.recv() {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => panic!("server did not start: {e}"),
+            Err(e) => panic!("server thread died: {e}"),
+        };
+        let admin_token = std::fs::read_to_string(dir.path().join("admin.token"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default();
+        Some(TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            admin_token,
+            state,
+            handle,
+            _db: db,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.admin_token)
+    }
+
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.put(self.url(path)).bearer_auth(&self.admin_token)
+    }
+
+    /// Creates a client with `scopes` and returns its secret.
+    pub async fn client_with(&self, name: &str, scopes: &str) -> String {
+        let scopes = apogee_domain::Scopes::parse(scopes).unwrap_or_default();
+        let name = name.to_owned();
+        let created = self
+            .state
+            .db
+            .read(move |c| {
+                apogee_gateway::auth::create_client(c, &name, &scopes)
+                    .map_err(|e| apogee_db::DbError::Migration(e.message))
+            })
+            .await;
+        match created {
+            Ok((_, secret)) => secret,
+            Err(e) => panic!("cannot create client: {e}"),
+        }
+    }
+
+    /// Waits until the journal holds every call answered so far.
+    pub async fn flush_journal(&self) {
+        self.state.journal.flush().await;
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Declares one test per backend: `<name>_sqlite` and `<name>_postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: &$crate::helpers::TestApp) -> $crate::helpers::TestResult $body
+
+            #[tokio::test]
+            async fn sqlite() -> $crate::helpers::TestResult {
+                let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await else { return Ok(()) };
+                let result = run(&app).await;
+                app.stop().await;
+                result
+            }
+
+            #[tokio::test]
+            async fn postgres() -> $crate::helpers::TestResult {
+                let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else { return Ok(()) };
+                let result = run(&app).await;
+                app.stop().await;
+                result
+            }
+        }
+    };
+}
