@@ -155,6 +155,10 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     bad_request("path", format!("Chemin invalide : {err}")).into()
                 }))
+                .wrap(
+                    actix_web::middleware::ErrorHandlers::new()
+                        .default_handler(crate::error::problem_for_framework_errors),
+                )
                 .wrap(actix_web::middleware::from_fn(crate::middleware::observe))
                 .configure(crate::routes::configure)
                 .default_service(web::to(|| async {

@@ -131,3 +131,49 @@ pub fn bad_request(field: &str, message: impl Into<String>) -> ApiError {
         message,
     ))
 }
+
+/// Framework errors (payload too large, unreadable body …) arrive as plain-text responses; on
+/// REST routes they are turned into problem bodies, so every REST error has the same shape.
+pub fn problem_for_framework_errors<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let already = res.response().extensions().get::<FaultNote>().is_some();
+    if already || !res.request().path().starts_with("/api/") {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (kind, key, message) = match status.as_u16() {
+        413 => (
+            ErrorKind::PayloadTooLarge,
+            apogee_domain::FaultKey::noncoherent("body"),
+            "Corps de requête trop volumineux",
+        ),
+        415 => (
+            ErrorKind::UnsupportedMediaType,
+            apogee_domain::FaultKey::noncoherent("contentType"),
+            "Type de contenu non accepté",
+        ),
+        404 | 405 => (
+            ErrorKind::NotFound,
+            apogee_domain::FaultKey::null_retrieve("route"),
+            "Ressource inconnue",
+        ),
+        s if s >= 500 => (
+            ErrorKind::Internal,
+            apogee_domain::FaultKey::internal(),
+            "Erreur interne",
+        ),
+        _ => (
+            ErrorKind::Validation,
+            apogee_domain::FaultKey::noncoherent("requete"),
+            "Requête invalide",
+        ),
+    };
+    let err = Error::new(kind, key, message);
+    let (req, _) = res.into_parts();
+    let res = problem_response(&err).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, res),
+    ))
+}

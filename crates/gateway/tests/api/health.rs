@@ -34,3 +34,27 @@ both_backends! {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn body_limits_answer_413_problems() -> crate::helpers::TestResult {
+    let Some(app) = crate::helpers::TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| {
+        s.limits.referential_bytes = 64;
+    })
+    .await
+    else {
+        return Ok(());
+    };
+    let big = format!("codCge,libCge\n{}", "CGZ,x\n".repeat(50));
+    let res = app
+        .put("/api/v1/referential/centres-gestion")
+        .header("content-type", "text/csv")
+        .body(big)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: Value = res.json().await?;
+    assert_eq!(body["faultKey"], "technical.parameter.noncoherentinput.body");
+    app.stop().await;
+    Ok(())
+}
