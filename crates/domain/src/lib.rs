@@ -5,6 +5,7 @@ pub mod error;
 pub mod ine;
 pub mod journal;
 pub mod lines;
+pub mod opi;
 pub mod referential;
 pub mod scope;
 pub mod text;

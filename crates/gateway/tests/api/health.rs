@@ -54,7 +54,10 @@ async fn body_limits_answer_413_problems() -> crate::helpers::TestResult {
     assert_eq!(res.status(), 413);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let body: Value = res.json().await?;
-    assert_eq!(body["faultKey"], "technical.parameter.noncoherentinput.body");
+    assert_eq!(
+        body["faultKey"],
+        "technical.parameter.noncoherentinput.body"
+    );
     app.stop().await;
     Ok(())
 }

@@ -1,0 +1,346 @@
+//! The OPI payload, `DonneesOpiDTO10` (and `DonneesOpiDTO9`, its subset), exactly as the SOAP
+//! contract names it (`soap-contract.md` §2.5). The same structs read the REST JSON body
+//! (`PUT /api/v1/opi/{codOpiIntEpo}`, camelCase DTO names) and the SOAP body (the codec turns the
+//! XML tree into the same JSON shape). Every leaf is kept as received text: the rules check
+//! formats and report the exact element, instead of the codec failing on a number.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A leaf: absent, nil, JSON null, or text. JSON numbers and booleans are accepted as text.
+pub type Leaf = Option<String>;
+
+fn leaf<'de, D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match v {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+macro_rules! dto {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", default)]
+        pub struct $name {
+            $(
+                $(#[$fm])*
+                #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+                pub $field: Leaf,
+            )*
+        }
+    };
+}
+
+dto!(
+    /// `MAJOpiAdresseDTO` (`adresseFixe`, `adresseAnnuelle`).
+    Adresse { cod_bdi, cod_com, cod_pay, lib1, lib2, lib3, lib_ade, num_tel }
+);
+
+dto!(
+    /// `MAJOpiBacDTO2` (v10; v9 has only the first six leaves).
+    Bac {
+        cod_bac, cod_dep, cod_etb, cod_mention, cod_tpe, daa_obt_bac_oba,
+        cod_spe1_bac_ter, cod_spe2_bac_ter, cod_spe_bac_pre,
+        cod_opt1_bac, cod_opt2_bac, cod_opt3_bac, cod_opt4_bac,
+    }
+);
+
+dto!(
+    /// `MAJOpiDacDTO` (`dac`).
+    Dac {
+        cod_cur_opi, cod_dac, cod_dep_pay, cod_dip_cur, cod_etb, cod_nif, cod_tpe,
+        cod_typ_dep_pay, daa_uni_dac, dip_cur, lib_cmt_dac, nbr_crd_cur, tem_obt_cur_vae, tem_obt_dac,
+    }
+);
+
+dto!(
+    /// `MAJDernierDiplObtDTO`.
+    DernierDiplObt { cod_tde_der_dip, cod_dep_pay_der_dip, cod_typ_dep_pay_der_dip, cod_etb_der_dip, cod_tds_opi, daa_etb_der_dip }
+);
+
+dto!(
+    /// `MAJDernierEtbFrequenteDTO`.
+    DernierEtbFrequente { cod_dep_pay_ant_iaa_opi, cod_etb_ant_iaa, cod_tpe_ant_iaa, cod_typ_dep_pay_ant_iaa_opi, daa_etb_ant_iaa_opi }
+);
+
+dto!(
+    /// `MAJDonneesNaissanceDTO2`.
+    DonneesNaissance { cod_dep_pay_nai, cod_pay_nat, cod_typ_dep_pay_nai, date_nai_ind_opi, cod_com_nai_etu_opi, lib_vil_nai_etu_opi, tem_date_nai_rel_opi }
+);
+
+dto!(
+    /// `MAJDonneesPersonnellesDTO3`.
+    DonneesPersonnelles {
+        adr_mail_opi, cod_fam, cod_pcs, cod_pcs_ap, cod_sim, cod_thb_opi, cod_thp_opi,
+        daa_lbt_ind_opi, dmm_lbt_ind_opi, num_tel_por_opi, cod_rgi, cod_stu,
+    }
+);
+
+dto!(
+    /// `MAJEtatCivilDTO2`.
+    EtatCivil { cod_nne_ind_opi, cod_sex_etu_opi, lib_nom_pat_ind_opi, lib_nom_usu_ind_opi, lib_pr1_ind_opi, lib_pr2_ind_opi, lib_pr3_ind_opi }
+);
+
+dto!(
+    /// `MAJInscriptionParalleleDTO2`.
+    InscriptionParallele { cod_etb_ann_crt, cod_tpe_ann_crt, tem_prl_ann_crt }
+);
+
+dto!(
+    /// `MAJPremiereInscriptionDTO`.
+    PremiereInscription { cod_etb, daa_ens_sup_opi, daa_ent_etb_opi, daa_etb_opi, daa_etr_sup }
+);
+
+dto!(
+    /// `MAJPrgEchangeDTO`.
+    PrgEchange { cod_etr_opi, cod_prg_opi, tem_sns_prg_opi }
+);
+
+dto!(
+    /// `MAJSituationAnnPreDTO`.
+    SituationAnnPre { cod_dep_pay_ann_pre_opi, cod_etb_ann_pre_opi, cod_sis_ann_pre_opi, cod_typ_dep_pay_ann_pre_opi }
+);
+
+dto!(
+    /// `MAJConvocationDTO`.
+    Convocation { dat_cvc, dhh_cvc, dmn_cvc }
+);
+
+dto!(
+    /// `MAJTitreAccesExterneDTO`.
+    TitreAccesExterne { cod_dac_opi, cod_dep_pay_dac_opi, cod_etb_dac_opi, cod_tpe_dac_opi, cod_typ_dep_pay_dac_opi, daa_dac_opi }
+);
+
+dto!(
+    /// `MAJOpiTheseDTO` (`donneesThese`).
+    These {
+        cod_dip, cod_vrs_vdi, cod_etp, cod_vrs_vet, cod_ths_trv, cod_dis, lib_ths, lib_ths_lng,
+        cod_lng, cod_edo, cod_per_dir, cod_per_cdr, cod_per_cdr2, cod_eqr,
+    }
+);
+
+/// `MAJOpiIndDTO6` (`individu`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Individu {
+    /// Student number, when the person is already known.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_etu_opi: Leaf,
+    /// External OPI number: the business key.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_opi_int_epo: Leaf,
+    /// Last diploma obtained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dernier_dipl_obt: Option<DernierDiplObt>,
+    /// Last establishment attended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dernier_etb_frequente: Option<DernierEtbFrequente>,
+    /// Birth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub donnees_naissance: Option<DonneesNaissance>,
+    /// Personal data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub donnees_personnelles: Option<DonneesPersonnelles>,
+    /// Civil status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etat_civil: Option<EtatCivil>,
+    /// Parallel enrolment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inscription_parallele: Option<InscriptionParallele>,
+    /// First enrolments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub premiere_inscription: Option<PremiereInscription>,
+    /// Exchange programme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prg_echange: Option<PrgEchange>,
+    /// Situation the year before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub situation_ann_pre: Option<SituationAnnPre>,
+}
+
+/// `MAJOpiVoeuDTO3` (`voeux/item`): 23 leaves and two blocks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Voeu {
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_att_dec: Leaf,
+    /// Centre de gestion (mandatory in practice).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_cge: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_cmp: Leaf,
+    /// Régime of the vœu (since 6.50).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_rge: Leaf,
+    /// Decision `F`/`D`/`A`.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_dec_veu: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_cat_oui_si: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub mtf_cat: Leaf,
+    /// `C`/`T` (mandatory in practice).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_dem_dos: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_dip: Leaf,
+    /// Étape (mandatory in practice).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_etp: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_mfo: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_spe1_opi: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_spe2_opi: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_spe3_opi: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_tyd: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_vrs_vdi: Leaf,
+    /// Version d'étape (mandatory in practice).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_vrs_vet: Leaf,
+    #[allow(missing_docs)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convocation: Option<Convocation>,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub lib_cmt_jur: Leaf,
+    /// Rank (mandatory in practice).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub num_cls: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub tem_val_psd: Leaf,
+    #[allow(missing_docs)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub titre_acces_externe: Option<TitreAccesExterne>,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub ctr_adr: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_cat_exo_ext: Leaf,
+    #[allow(missing_docs)]
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub com_exo_ext: Leaf,
+}
+
+/// `TableauVoeu3` (`voeux`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Voeux {
+    /// Meaning undocumented; accepted and ignored (OPI-15 f).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub mod_env: Leaf,
+    /// The vœux (`item` in the XML; `item` or `items` in JSON).
+    #[serde(alias = "items")]
+    pub item: Vec<Voeu>,
+}
+
+/// `DonneesOpiDTO10` (`_donneesOpi`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DonneesOpi {
+    /// Address during the academic year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adresse_annuelle: Option<Adresse>,
+    /// Permanent address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adresse_fixe: Option<Adresse>,
+    /// Bac or equivalent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bac: Option<Bac>,
+    /// External diploma.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dac: Option<Dac>,
+    /// The candidate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub individu: Option<Individu>,
+    /// The vœux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voeux: Option<Voeux>,
+    /// Doctoral data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub donnees_these: Option<These>,
+}
+
+impl Voeu {
+    /// Whether every leaf and block is absent (the "delete every vœu" item, OPI-15 b).
+    pub fn is_empty(&self) -> bool {
+        let blank = |l: &Leaf| crate::text::present(l.as_deref()).is_none();
+        let leaves = [
+            &self.cod_att_dec,
+            &self.cod_cge,
+            &self.cod_cmp,
+            &self.cod_rge,
+            &self.cod_dec_veu,
+            &self.cod_cat_oui_si,
+            &self.mtf_cat,
+            &self.cod_dem_dos,
+            &self.cod_dip,
+            &self.cod_etp,
+            &self.cod_mfo,
+            &self.cod_spe1_opi,
+            &self.cod_spe2_opi,
+            &self.cod_spe3_opi,
+            &self.cod_tyd,
+            &self.cod_vrs_vdi,
+            &self.cod_vrs_vet,
+            &self.lib_cmt_jur,
+            &self.num_cls,
+            &self.tem_val_psd,
+            &self.ctr_adr,
+            &self.cod_cat_exo_ext,
+            &self.com_exo_ext,
+        ];
+        leaves.into_iter().all(blank)
+            && self
+                .convocation
+                .as_ref()
+                .is_none_or(|c| *c == Convocation::default())
+            && self
+                .titre_acces_externe
+                .as_ref()
+                .is_none_or(|t| *t == TitreAccesExterne::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_reads_numbers_as_text_and_ignores_absent() -> Result<(), serde_json::Error> {
+        let d: DonneesOpi = serde_json::from_str(
+            r#"{"individu":{"codOpiIntEpo":"EC1","codEtuOpi":22512345},
+                "voeux":{"item":[{"codCge":"CG1","codVrsVet":1,"numCls":"1"},{}]}}"#,
+        )?;
+        let ind = d.individu.unwrap_or_default();
+        assert_eq!(ind.cod_etu_opi.as_deref(), Some("22512345"));
+        let voeux = d.voeux.unwrap_or_default();
+        assert_eq!(voeux.item[0].cod_vrs_vet.as_deref(), Some("1"));
+        assert!(!voeux.item[0].is_empty());
+        assert!(voeux.item[1].is_empty());
+        let bac: Bac = serde_json::from_str(r#"{"codSpe1BacTer":"D001","codOpt4Bac":null}"#)?;
+        assert_eq!(bac.cod_spe1_bac_ter.as_deref(), Some("D001"));
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! SOAP 1.1 codec of the three Apogée services (`OpiMetier`, `PjOpiMetier`,
+//! `LaissezPasserMetier`), written from `soap-contract.md`: a hardened decoder that turns the
+//! request wrapper into the JSON shape the domain DTOs read, and encoders for responses and
+//! `WebBaseException` faults. No actix, no Diesel.
+
+pub mod decode;
+pub mod encode;
+pub mod ops;
+
+pub use decode::{Limits, Request, decode};
+pub use encode::{empty_response, fault, fault_from_error};
+
+/// SOAP 1.1 fault codes we emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultCode {
+    /// Malformed or unroutable request.
+    Client,
+    /// Business or processing error (every Apogée fault key).
+    Server,
+    /// Not a SOAP 1.1 envelope.
+    VersionMismatch,
+    /// A header addressed to us with `mustUnderstand="1"`.
+    MustUnderstand,
+}
+
+impl FaultCode {
+    /// Local name of the fault code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultCode::Client => "Client",
+            FaultCode::Server => "Server",
+            FaultCode::VersionMismatch => "VersionMismatch",
+            FaultCode::MustUnderstand => "MustUnderstand",
+        }
+    }
+}
+
+/// A request the codec refuses (before any business rule ran).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct SoapError {
+    /// SOAP fault code.
+    pub code: FaultCode,
+    /// French explanation.
+    pub message: String,
+}
+
+impl SoapError {
+    /// An error with `code`.
+    pub fn new(code: FaultCode, message: impl Into<String>) -> Self {
+        SoapError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A `Client` error (malformed request).
+    pub fn client(message: impl Into<String>) -> Self {
+        Self::new(FaultCode::Client, message)
+    }
+
+    /// The Apogée fault key of a codec refusal.
+    pub fn fault_key(&self) -> apogee_domain::FaultKey {
+        match self.code {
+            FaultCode::VersionMismatch => apogee_domain::FaultKey::noncoherent("versionSoap"),
+            FaultCode::MustUnderstand => apogee_domain::FaultKey::noncoherent("header"),
+            _ => apogee_domain::FaultKey::noncoherent("message"),
+        }
+    }
+}
