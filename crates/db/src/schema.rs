@@ -40,3 +40,60 @@ diesel::table! {
         duration_ms -> Integer,
     }
 }
+
+diesel::table! {
+    opi_individu (cod_ind_opi) {
+        cod_ind_opi -> BigInt,
+        cod_opi_int_epo -> Varchar,
+        cod_opi_int_epo_upper -> Varchar,
+        cod_etu_opi -> Nullable<BigInt>,
+        ine -> Nullable<Varchar>,
+        ine_family -> Nullable<Varchar>,
+        ine_check -> Nullable<Varchar>,
+        lib_nom_pat_ind_opi -> Varchar,
+        lib_nom_usu_ind_opi -> Nullable<Varchar>,
+        lib_pr1_ind_opi -> Varchar,
+        date_nai_ind_opi -> Date,
+        match_key -> Varchar,
+        donnees -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        created_by -> Nullable<Varchar>,
+        last_trace_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    opi_code_alias (alias_upper) {
+        alias_upper -> Varchar,
+        alias -> Varchar,
+        cod_ind_opi -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    opi_voeu (cod_ind_opi, cod_cge, cod_etp, cod_vrs_vet) {
+        cod_ind_opi -> BigInt,
+        cod_cge -> Varchar,
+        cod_etp -> Varchar,
+        cod_vrs_vet -> Integer,
+        num_cls -> Nullable<Integer>,
+        cod_dem_dos -> Nullable<Varchar>,
+        cod_dec_veu -> Nullable<Varchar>,
+        cod_dip -> Nullable<Varchar>,
+        cod_vrs_vdi -> Nullable<Integer>,
+        cod_rge -> Nullable<Varchar>,
+        cod_cat_oui_si -> Nullable<Varchar>,
+        cod_cat_exo_ext -> Nullable<Varchar>,
+        donnees -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        created_by -> Nullable<Varchar>,
+        last_trace_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::joinable!(opi_voeu -> opi_individu (cod_ind_opi));
+diesel::joinable!(opi_code_alias -> opi_individu (cod_ind_opi));
+diesel::allow_tables_to_appear_in_same_query!(opi_individu, opi_voeu, opi_code_alias);

@@ -120,6 +120,7 @@ impl Application {
 
         let data = state.clone();
         let limits = settings.limits.clone();
+        let soap_paths = settings.soap.base_paths.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -161,6 +162,7 @@ impl Application {
                 )
                 .wrap(actix_web::middleware::from_fn(crate::middleware::observe))
                 .configure(crate::routes::configure)
+                .configure(|cfg| crate::soap::configure(cfg, &soap_paths, limits.soap_bytes))
                 .default_service(web::to(|| async {
                     problem_response(&Error::not_found(
                         FaultKey::null_retrieve("route"),

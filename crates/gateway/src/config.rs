@@ -105,6 +105,51 @@ impl Default for JournalSettings {
     }
 }
 
+/// OPI intake.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpiSettings {
+    /// On SOAP, store the valid vœux and drop the rejected ones (reported in the journal) instead
+    /// of failing the call (OPI-17). REST asks per call with `?partial=true`.
+    pub soap_partial_voeux: bool,
+    /// Merge into an existing OPI with the same `codEtuOpi` (OPI-3 step 2).
+    pub match_cod_etu: bool,
+    /// Merge into an existing OPI with the same INE (OPI-3 step 3).
+    pub match_ine: bool,
+    /// Reject (instead of warning) a missing INE where the bac requires one (OPI-14).
+    pub ine_required_is_error: bool,
+}
+
+impl Default for OpiSettings {
+    fn default() -> Self {
+        OpiSettings {
+            soap_partial_voeux: false,
+            match_cod_etu: true,
+            match_ine: true,
+            ine_required_is_error: false,
+        }
+    }
+}
+
+/// SOAP endpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SoapSettings {
+    /// Base paths the services answer on (`<base>/OpiMetier` …).
+    pub base_paths: Vec<String>,
+}
+
+impl Default for SoapSettings {
+    fn default() -> Self {
+        SoapSettings {
+            base_paths: vec![
+                "/apo-commun-servicesMetiers/services".into(),
+                "/services".into(),
+            ],
+        }
+    }
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -131,6 +176,10 @@ pub struct Settings {
     pub db: DbSettings,
     /// Call journal.
     pub journal: JournalSettings,
+    /// OPI intake.
+    pub opi: OpiSettings,
+    /// SOAP endpoints.
+    pub soap: SoapSettings,
 }
 
 impl Default for Settings {
@@ -147,6 +196,8 @@ impl Default for Settings {
             limits: Limits::default(),
             db: DbSettings::default(),
             journal: JournalSettings::default(),
+            opi: OpiSettings::default(),
+            soap: SoapSettings::default(),
         }
     }
 }
@@ -192,6 +243,8 @@ const ENV_KEYS: &[&str] = &[
     "limits",
     "db",
     "journal",
+    "opi",
+    "soap",
 ];
 
 /// A configuration error.

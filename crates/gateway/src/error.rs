@@ -139,6 +139,15 @@ pub fn problem_for_framework_errors<B>(
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     use actix_web::middleware::ErrorHandlerResponse;
     let already = res.response().extensions().get::<FaultNote>().is_some();
+    if !already
+        && res.request().path().contains("/services/")
+        && let Some(fault) = crate::soap::framework_fault(res.status(), res.request().path())
+    {
+        let (req, _) = res.into_parts();
+        return Ok(ErrorHandlerResponse::Response(
+            actix_web::dev::ServiceResponse::new(req, fault).map_into_right_body(),
+        ));
+    }
     if already || !res.request().path().starts_with("/api/") {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

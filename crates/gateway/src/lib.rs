@@ -9,8 +9,10 @@ pub mod error;
 pub mod journal;
 pub mod metrics;
 pub mod middleware;
+pub mod opi;
 pub mod referential;
 pub mod routes;
+pub mod soap;
 pub mod state;
 
 pub use app::Application;

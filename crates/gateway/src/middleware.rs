@@ -51,7 +51,9 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().to_string();
-    let channel = channel_of(req.path());
+    // WSDL downloads are not calls: only SOAP POSTs are journaled.
+    let channel = channel_of(req.path())
+        .filter(|c| *c == Channel::Rest || req.method() == actix_web::http::Method::POST);
 
     let mut res = REQUEST_ID.scope(request_id.clone(), next.call(req)).await?;
 

@@ -3,4 +3,5 @@
 pub mod clients;
 pub mod journal;
 pub mod meta;
+pub mod opi;
 pub mod referential;

@@ -1,3 +1,8 @@
 //! OPI (pré-inscription): the payload and its rules (`domain.md` §3).
 
+pub mod check;
 pub mod dto;
+pub mod rules;
+
+pub use check::Warning;
+pub use rules::{AcceptedVoeu, Context, Intake, RejectedVoeu, VoeuKey, VoeuxPlan, validate};

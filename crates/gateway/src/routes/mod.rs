@@ -3,6 +3,7 @@
 pub mod health;
 pub mod journal;
 pub mod me;
+pub mod opi;
 pub mod referential;
 
 use actix_web::web;
@@ -18,12 +19,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referential", web::get().to(referential::tables))
                 .route("/referential/{table}", web::get().to(referential::list))
                 .route("/referential/{table}", web::put().to(referential::put))
-                .route("/journal", web::get().to(journal::search)),
+                .route("/journal", web::get().to(journal::search))
+                .route("/opi", web::get().to(opi::search))
+                .route("/opi/duplicates", web::get().to(opi::duplicates))
+                .route("/opi/{code}", web::put().to(opi::put))
+                .route("/opi/{code}", web::get().to(opi::get))
+                .route("/opi/{code}", web::delete().to(opi::delete))
+                .route("/opi/{code}/voeux", web::delete().to(opi::delete_voeux)),
         );
 }
 
 /// Pagination query parameters shared by list endpoints.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct Page {
     /// Rows per page (1–1000, default 100).
     pub limit: Option<i64>,

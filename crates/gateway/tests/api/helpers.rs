@@ -114,6 +114,43 @@ impl TestApp {
         self.state.journal.flush().await;
     }
 
+    /// POSTs a SOAP envelope to `<base>/<service>` with HTTP Basic admin credentials.
+    pub async fn soap(
+        &self,
+        service: &str,
+        xml: impl Into<String>,
+    ) -> Result<(u16, String), reqwest::Error> {
+        let res = self
+            .http
+            .post(self.url(&format!("/apo-commun-servicesMetiers/services/{service}")))
+            .basic_auth("admin", Some(&self.admin_token))
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("SOAPAction", "\"\"")
+            .body(xml.into())
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        Ok((status, res.text().await?))
+    }
+
+    /// Loads the referential rows of the contract's examples (tests/fixtures/spec-examples).
+    pub async fn load_example_referential(&self) -> TestResult {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spec-examples");
+        for table in apogee_domain::referential::TABLES {
+            let file = format!("{dir}/{}.csv", table.name);
+            if let Ok(csv) = std::fs::read_to_string(&file) {
+                let res = self
+                    .put(&format!("/api/v1/referential/{}", table.name))
+                    .header("content-type", "text/csv")
+                    .body(csv)
+                    .send()
+                    .await?;
+                assert_eq!(res.status(), 200, "{file}: {}", res.text().await?);
+            }
+        }
+        Ok(())
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
     }

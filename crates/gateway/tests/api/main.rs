@@ -5,5 +5,7 @@ mod helpers;
 mod auth;
 mod health;
 mod journal;
+mod opi_rest;
+mod opi_soap;
 mod process;
 mod referential;
