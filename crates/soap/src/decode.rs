@@ -181,19 +181,9 @@ pub fn decode(
     let mut wrapper: Option<(String, String)> = None;
     let mut body: Option<Value> = None;
     let mut skipped = Vec::new();
-    let mut path: Vec<String> = Vec::new();
 
     loop {
-        let (ns, event) = reader.read_resolved_event().map_err(unexpected)?;
-        let ns: Option<String> = match ns {
-            ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
-            ResolveResult::Unbound => None,
-            ResolveResult::Unknown(p) => {
-                return Err(SoapError::client(format!(
-                    "Préfixe d'espace de noms non déclaré : {p}"
-                )));
-            }
-        };
+        let event = reader.read_event().map_err(unexpected)?;
         match event {
             Event::Decl(_) | Event::Comment(_) => {}
             Event::DocType(_) => {
@@ -208,6 +198,15 @@ pub fn decode(
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
+                let ns: Option<&str> = match reader.resolver().resolve_element(e.name()).0 {
+                    ResolveResult::Bound(n) => Some(n.0),
+                    ResolveResult::Unbound => None,
+                    ResolveResult::Unknown(p) => {
+                        return Err(SoapError::client(format!(
+                            "Préfixe d'espace de noms non déclaré : {p}"
+                        )));
+                    }
+                };
                 elements += 1;
                 if elements > limits.max_elements {
                     return Err(SoapError::client(format!(
@@ -229,7 +228,7 @@ pub fn decode(
                             "Élément racine inattendu : {local}"
                         )));
                     }
-                    match ns.as_deref() {
+                    match ns {
                         Some(SOAP11_NS) => {}
                         Some(SOAP12_NS) => {
                             return Err(SoapError::new(
@@ -249,7 +248,7 @@ pub fn decode(
                     }
                     seen_envelope = true;
                 } else if depth == 2 && !in_body && !in_header {
-                    if ns.as_deref() != Some(SOAP11_NS) {
+                    if ns != Some(SOAP11_NS) {
                         return Err(SoapError::client(format!(
                             "Élément inattendu dans l'enveloppe : {local}"
                         )));
@@ -268,24 +267,24 @@ pub fn decode(
                     }
                 } else if in_header {
                     if depth == header_depth + 1 {
-                        check_must_understand(&reader, e, ns.as_deref(), &local)?;
+                        check_must_understand(&reader, e, ns, &local)?;
                     }
                 } else if in_body {
                     if depth == 3 {
                         if wrapper.is_some() || body.is_some() {
                             return Err(SoapError::client("Le Body doit contenir un seul élément"));
                         }
-                        let Some(namespace) = ns.clone() else {
+                        let Some(namespace) = ns.map(str::to_owned) else {
                             return Err(SoapError::client(format!(
                                 "L'élément {local} du Body doit être qualifié par l'espace de noms du service"
                             )));
                         };
-                        wrapper = Some((namespace, local.clone()));
                         stack.push(frame(local.clone(), false, false));
+                        wrapper = Some((namespace, local));
                     } else {
                         let parent_skip = stack.last().is_some_and(|f| f.skip || f.nil);
                         let service_ns = wrapper.as_ref().map(|w| w.0.as_str());
-                        let foreign = match ns.as_deref() {
+                        let foreign = match ns {
                             None => false,
                             Some(n) if Some(n) == service_ns => false,
                             Some(XOP_NS) if local == "Include" => {
@@ -296,20 +295,18 @@ pub fn decode(
                             }
                             Some(_) => true,
                         };
-                        if foreign && ns.as_deref() != Some(XOP_NS) && !parent_skip {
-                            path.push(local.clone());
+                        if foreign && ns != Some(XOP_NS) && !parent_skip {
+                            let parent = stack.last().map_or("", |f| f.name.as_str());
                             skipped.push(format!(
-                                "{} ({})",
-                                path.join("/"),
-                                ns.clone().unwrap_or_default()
+                                "{parent}/{local} ({})",
+                                ns.map(str::to_owned).unwrap_or_default()
                             ));
-                            path.pop();
                         }
-                        let nil = attribute(&reader, e, Some(XSI_NS), "nil")?
-                            .is_some_and(|v| is_true(&v));
-                        stack.push(frame(local.clone(), nil, foreign || parent_skip));
+                        let nil = e.attributes_raw().contains("nil")
+                            && attribute(&reader, e, Some(XSI_NS), "nil")?
+                                .is_some_and(|v| is_true(&v));
+                        stack.push(frame(local, nil, foreign || parent_skip));
                     }
-                    path.push(local.clone());
                 }
                 if empty {
                     close(
@@ -318,7 +315,6 @@ pub fn decode(
                         &mut depth,
                         &mut in_header,
                         &mut in_body,
-                        &mut path,
                         header_depth,
                     );
                 }
@@ -330,7 +326,6 @@ pub fn decode(
                     &mut depth,
                     &mut in_header,
                     &mut in_body,
-                    &mut path,
                     header_depth,
                 );
             }
@@ -409,18 +404,15 @@ fn push_text(stack: &mut [Frame], text: &str, limits: &Limits) -> Result<(), Soa
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn close(
     stack: &mut Vec<Frame>,
     body: &mut Option<Value>,
     depth: &mut usize,
     in_header: &mut bool,
     in_body: &mut bool,
-    path: &mut Vec<String>,
     header_depth: usize,
 ) {
     if *in_body && *depth >= 3 {
-        path.pop();
         if let Some(done) = stack.pop() {
             let value = if done.nil {
                 Value::Null

@@ -113,8 +113,11 @@ impl OpiRequest {
             "mettreajourDonneesOpi_v9" => OpiVersion::V9,
             _ => return None,
         };
-        let donnees = req.body.get("_donneesOpi").cloned().unwrap_or_default();
-        Some(typed::<Option<DonneesOpi>>(&donnees).map(|t| {
+        let donnees = req
+            .body
+            .get("_donneesOpi")
+            .unwrap_or(&serde_json::Value::Null);
+        Some(typed::<Option<DonneesOpi>>(donnees).map(|t| {
             OpiRequest {
                 version,
                 donnees: t.value,

@@ -298,12 +298,12 @@ pub fn apply(
     let mut warnings = intake.warnings.clone();
 
     // OPI-17: the vœux decide first whether anything is written at all.
-    if let VoeuxPlan::Replace { accepted, rejected } = &intake.voeux {
-        if !rejected.is_empty() && (!opts.partial || accepted.is_empty()) {
-            if let Some(err) = apogee_domain::opi::rules::rejection_of(rejected) {
-                return Err(err.into());
-            }
-        }
+    if let VoeuxPlan::Replace { accepted, rejected } = &intake.voeux
+        && !rejected.is_empty()
+        && (!opts.partial || accepted.is_empty())
+        && let Some(err) = apogee_domain::opi::rules::rejection_of(rejected)
+    {
+        return Err(err.into());
     }
 
     // OPI-3: find the stored OPI.
@@ -508,7 +508,7 @@ pub fn apply(
         }
     };
 
-    let voeux = apply_voeux(conn, cod_ind_opi, &intake.voeux, actor)?;
+    let voeux = apply_voeux(conn, cod_ind_opi, created, &intake.voeux, actor)?;
     Ok(Applied {
         cod_ind_opi,
         effective_code,
@@ -531,6 +531,7 @@ fn status_of(key: VoeuKey, status: Option<&'static str>) -> VoeuStatus {
 fn apply_voeux(
     conn: &mut AnyConnection,
     cod_ind_opi: i64,
+    created: bool,
     plan: &VoeuxPlan,
     actor: Actor<'_>,
 ) -> Result<VoeuxOutcome, WriteError> {
@@ -544,7 +545,11 @@ fn apply_voeux(
             diesel::delete(ov::table.filter(ov::cod_ind_opi.eq(cod_ind_opi))).execute(conn)?;
         }
         VoeuxPlan::Replace { accepted, rejected } => {
-            let stored = voeux_of(conn, cod_ind_opi)?;
+            let stored = if created {
+                Vec::new()
+            } else {
+                voeux_of(conn, cod_ind_opi)?
+            };
             for a in accepted {
                 let json = to_json(&a.voeu)?;
                 let existing = stored.iter().find(|s| s.key() == a.key);

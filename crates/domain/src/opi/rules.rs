@@ -739,15 +739,17 @@ fn check_voeu(
     index: usize,
     v: &Voeu,
     ind_rgi: Option<&str>,
-) -> Result<AcceptedVoeu, RejectedVoeu> {
+) -> Result<AcceptedVoeu, Box<RejectedVoeu>> {
     let p = format!("voeux.item[{index}]");
     let mut c = Checker::default();
-    let reject = |reason: &str, err: FieldError, key: Option<VoeuKey>| RejectedVoeu {
-        index,
-        key,
-        reason: reason.to_owned(),
-        fault_key: err.fault_key,
-        message: err.message,
+    let reject = |reason: &str, err: FieldError, key: Option<VoeuKey>| {
+        Box::new(RejectedVoeu {
+            index,
+            key,
+            reason: reason.to_owned(),
+            fault_key: err.fault_key,
+            message: err.message,
+        })
     };
     // V1 mandatory fields.
     for (name, value) in [
@@ -1076,7 +1078,7 @@ fn plan_voeux(
                 fault_key: FaultKey::noncoherent("voeux"),
             }),
             Ok(a) => accepted.push(a),
-            Err(rej) => rejected.push(rej),
+            Err(rej) => rejected.push(*rej),
         }
     }
     VoeuxPlan::Replace { accepted, rejected }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod health;
+mod interop;
 mod journal;
 mod opi_rest;
 mod opi_soap;

@@ -1,0 +1,195 @@
+//! OPI v10 pushes over SOAP at 32 connections on SQLite, next to the raw single-row upsert
+//! transaction rate of the same database; and SOAP decoding next to a bare quick-xml event scan.
+//! `cargo bench -p apogee-gateway --bench opi_push [-- N]` (N pushes, default 4000).
+
+use apogee_db::testing::TestDatabase;
+use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, migrations};
+use apogee_gateway::{Application, Settings};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TEMPLATE: &str =
+    include_str!("../../soap/tests/examples/captured/jaxws-mettreajourDonneesOpi_v10-create.xml");
+const BEA: &[u8; 23] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+
+fn letters(mut i: usize) -> String {
+    let mut s = String::new();
+    for _ in 0..5 {
+        s.push(char::from(b'A' + (i % 26) as u8));
+        i /= 26;
+    }
+    s
+}
+
+fn envelope(i: usize) -> String {
+    let n = 1_000_000_000u64 + i as u64;
+    let ine = format!("{n:010}{}", char::from(BEA[(n % 23) as usize]));
+    TEMPLATE
+        .replace("JVMWT75DRZ", &format!("BN{i:08}"))
+        .replace("3211354385T", &ine)
+        .replace("LEGRAND-MSPYC", &format!("LEGRAND-{}", letters(i)))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+fn raw_upserts(url: &str, n: usize) -> Result<f64, DbError> {
+    use diesel::RunQueryDsl;
+    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
+    migrations::run_pending(&mut *db.conn()?)?;
+    let start = Instant::now();
+    for i in 0..n {
+        db.write_blocking(|c| {
+            apogee_db::with_backend!(c, |c| diesel::sql_query(
+                "INSERT INTO opi_individu (cod_opi_int_epo, cod_opi_int_epo_upper, lib_nom_pat_ind_opi, lib_pr1_ind_opi, date_nai_ind_opi, match_key, donnees, created_at, updated_at) \
+                 VALUES ($1, $1, 'NOM', 'PRENOM', '2005-03-14', $2, '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00') \
+                 ON CONFLICT (cod_opi_int_epo_upper) DO UPDATE SET updated_at = excluded.updated_at, donnees = excluded.donnees"
+            )
+            .bind::<diesel::sql_types::Text, _>(format!("RW{i:08}"))
+            .bind::<diesel::sql_types::Text, _>(format!("NOM|PRENOM|{i}"))
+            .execute(c))
+            .map_err(DbError::from)
+        })?;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn decode_vs_scan(iterations: usize) -> (f64, f64) {
+    use quick_xml::events::Event;
+    let bytes = TEMPLATE.as_bytes();
+    let limits = apogee_soap::Limits::default();
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let req = apogee_soap::decode(bytes, Some("text/xml; charset=utf-8"), &limits);
+        let op = req
+            .ok()
+            .and_then(|r| apogee_soap::ops::OpiRequest::from_request(&r));
+        assert!(matches!(op, Some(Ok(_))));
+    }
+    let decode = iterations as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let mut events = 0usize;
+    for _ in 0..iterations {
+        let mut reader = quick_xml::reader::NsReader::from_str(TEMPLATE);
+        loop {
+            match reader.read_resolved_event() {
+                Ok((_, Event::Eof)) | Err(_) => break,
+                Ok(_) => events += 1,
+            }
+        }
+    }
+    assert!(events > 0);
+    let scan = iterations as f64 / start.elapsed().as_secs_f64();
+    (decode, scan)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(4000);
+    let dir = tempfile::tempdir()?;
+
+    let raw_dir = tempfile::tempdir()?;
+    let raw_rate = raw_upserts(&TestDatabase::sqlite(raw_dir.path()).url, 2000)?;
+
+    let db = TestDatabase::sqlite(dir.path());
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(db.url.clone()),
+        ..Settings::default()
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match Application::build(settings).await {
+                Ok(app) => {
+                    let _ = tx.send(Some(app.port()));
+                    let _ = app.run_until_stopped().await;
+                }
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    let _ = tx.send(None);
+                }
+            }
+        })
+    });
+    let port = rx.recv()?.ok_or("server did not start")?;
+    let token = std::fs::read_to_string(dir.path().join("admin.token"))?
+        .trim()
+        .to_owned();
+    let url = format!("http://127.0.0.1:{port}/apo-commun-servicesMetiers/services/OpiMetier");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (elapsed, mut latencies) = rt.block_on(async {
+        let envelopes: Arc<Vec<String>> = Arc::new((0..n).map(envelope).collect());
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let (envelopes, next, url, token) =
+                (envelopes.clone(), next.clone(), url.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= envelopes.len() {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let res = client
+                        .post(&url)
+                        .basic_auth("admin", Some(&token))
+                        .header("Content-Type", "text/xml; charset=utf-8")
+                        .body(envelopes[i].clone())
+                        .send()
+                        .await;
+                    match res {
+                        Ok(r) if r.status() == 200 => {
+                            let _ = r.bytes().await;
+                        }
+                        Ok(r) => panic!(
+                            "push {i}: HTTP {} {}",
+                            r.status(),
+                            r.text().await.unwrap_or_default()
+                        ),
+                        Err(e) => panic!("push {i}: {e}"),
+                    }
+                    lat.push(t.elapsed());
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            if let Ok(l) = t.await {
+                all.extend(l);
+            }
+        }
+        (start.elapsed(), all)
+    });
+    latencies.sort();
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+    let (decode, scan) = decode_vs_scan(20_000);
+    println!("raw single-row upsert transactions (SQLite, synchronous=FULL): {raw_rate:.0}/s");
+    println!(
+        "OPI v10 SOAP pushes, 2 vœux, 32 connections: {} pushes in {:.2} s = {rate:.0}/s (x{:.2} raw); p50 {:.2} ms, p99 {:.2} ms",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        rate / raw_rate,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "SOAP decode of the captured envelope: {decode:.0}/s; bare quick-xml event scan: {scan:.0}/s (x{:.2})",
+        decode / scan
+    );
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Real SOAP clients against the real server: Python zeep, PHP SoapClient and JAX-WS (wsimport),
+//! each generated from the WSDL the gateway serves (`tests/interop/`). A missing tool skips its
+//! test with a message, except with `CI=true` (`.ci/run` installs them).
+
+use crate::helpers::{Backend, TestApp, TestResult};
+use std::process::Command;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop");
+
+fn available(program: &str, probe: &[&str]) -> bool {
+    let ok = Command::new(program)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true and `{program} {}` fails: .ci/run must install it",
+            probe.join(" ")
+        );
+        eprintln!("skipping: `{program} {}` is not available", probe.join(" "));
+    }
+    ok
+}
+
+async fn run(program: &str, args: &[&str]) -> TestResult {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return Ok(());
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    let out = cmd.args([&app.base, "admin", &app.admin_token]).output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    app.stop().await;
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn zeep_client_from_served_wsdl() -> TestResult {
+    if !available("python3", &["-c", "import zeep"]) {
+        return Ok(());
+    }
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return Ok(());
+    };
+    let out = Command::new("python3")
+        .arg(format!("{DIR}/zeep_opi.py"))
+        .args([
+            "--base",
+            &app.base,
+            "--user",
+            "admin",
+            "--secret",
+            &app.admin_token,
+        ])
+        .output()?;
+    app.stop().await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "zeep interop failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn php_soapclient_from_served_wsdl() -> TestResult {
+    if !available("php", &["-r", "exit(class_exists('SoapClient') ? 0 : 1);"]) {
+        return Ok(());
+    }
+    run("php", &[&format!("{DIR}/php_opi.php")]).await
+}
+
+#[tokio::test]
+async fn jaxws_client_generated_with_wsimport() -> TestResult {
+    if !available("wsimport", &["-version"]) || !available("javac", &["-version"]) {
+        return Ok(());
+    }
+    run("bash", &[&format!("{DIR}/jaxws_opi.sh")]).await
+}
