@@ -412,8 +412,11 @@ fn close(
     in_body: &mut bool,
     header_depth: usize,
 ) {
-    if *in_body && *depth >= 3 {
-        if let Some(done) = stack.pop() {
+    if *in_body
+        && *depth >= 3
+        && let Some(done) = stack.pop()
+    {
+        {
             let value = if done.nil {
                 Value::Null
             } else if let Some(href) = done.xop_href {
