@@ -8,6 +8,8 @@ pub mod error;
 pub mod migrations;
 pub mod repo;
 pub mod schema;
+pub mod schema_cvec;
+pub mod schema_lp;
 pub mod testing;
 
 pub use conn::{AnyConnection, Backend, DatabaseUrl, PoolOptions, SqliteOptions, mask_password};

@@ -180,6 +180,8 @@ pub struct Settings {
     pub opi: OpiSettings,
     /// SOAP endpoints.
     pub soap: SoapSettings,
+    /// CVEC checks.
+    pub cvec: crate::cvec::CvecSettings,
 }
 
 impl Default for Settings {
@@ -198,6 +200,7 @@ impl Default for Settings {
             journal: JournalSettings::default(),
             opi: OpiSettings::default(),
             soap: SoapSettings::default(),
+            cvec: crate::cvec::CvecSettings::default(),
         }
     }
 }
@@ -245,6 +248,7 @@ const ENV_KEYS: &[&str] = &[
     "journal",
     "opi",
     "soap",
+    "cvec",
 ];
 
 /// A configuration error.

@@ -1,7 +1,10 @@
 //! Repositories: query functions taking a connection, so callers compose them in transactions.
 
 pub mod clients;
+pub mod cvec;
 pub mod journal;
+pub mod lp;
 pub mod meta;
 pub mod opi;
 pub mod referential;
+pub mod students;

@@ -1,7 +1,9 @@
 //! HTTP routes. One `configure` holds the route table; one module per area.
 
+pub mod cvec;
 pub mod health;
 pub mod journal;
+pub mod lp;
 pub mod me;
 pub mod opi;
 pub mod referential;
@@ -25,8 +27,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/opi/{code}", web::put().to(opi::put))
                 .route("/opi/{code}", web::get().to(opi::get))
                 .route("/opi/{code}", web::delete().to(opi::delete))
-                .route("/opi/{code}/voeux", web::delete().to(opi::delete_voeux)),
-        );
+                .route("/opi/{code}/voeux", web::delete().to(opi::delete_voeux))
+                .configure(lp::configure)
+                .configure(cvec::configure),
+        )
+        .configure(cvec::configure_root);
 }
 
 /// Pagination query parameters shared by list endpoints.

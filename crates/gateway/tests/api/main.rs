@@ -3,9 +3,11 @@
 mod helpers;
 
 mod auth;
+mod cvec;
 mod health;
 mod interop;
 mod journal;
+mod lp;
 mod opi_rest;
 mod opi_soap;
 mod process;

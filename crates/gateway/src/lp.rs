@@ -1,0 +1,1 @@
+//! Laissez-passer (filled by its issue).
