@@ -1,6 +1,7 @@
 //! Domain of the Apogée gateway: types, validation rules, business rules and error kinds.
 //! No IO lives here: the database, HTTP and SOAP layers call into this crate.
 
+pub mod cvec;
 pub mod error;
 pub mod ine;
 pub mod journal;
