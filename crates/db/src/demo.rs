@@ -57,6 +57,14 @@ pub const FILES: &[(&str, &str)] = &[
     ("communes-bdi", include_str!("../demo/communes-bdi.csv")),
     ("etablissements", include_str!("../demo/etablissements.csv")),
     ("types-pj", include_str!("../demo/types-pj.csv")),
+    (
+        "formations-pegase",
+        include_str!("../demo/formations-pegase.csv"),
+    ),
+    (
+        "correspondances",
+        include_str!("../demo/correspondances.csv"),
+    ),
 ];
 
 /// Loads every demo file (upsert) in table order.

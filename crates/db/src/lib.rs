@@ -14,7 +14,18 @@ pub mod testing;
 
 pub use conn::{AnyConnection, Backend, DatabaseUrl, PoolOptions, SqliteOptions, mask_password};
 pub use db::{Db, PoolState};
+pub use diesel::result::Error as DieselError;
 pub use error::{DbError, WriteError};
+
+/// Runs `f` in a savepoint of the current transaction (a transaction when there is none): its
+/// error rolls back its own writes only.
+pub fn savepoint<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    diesel::Connection::transaction(conn, f)
+}
 
 /// Runs `$body` with `$c` bound to the concrete connection of either backend, for statements
 /// Diesel cannot build through [`AnyConnection`] (upserts, multi-row inserts, `RETURNING`).

@@ -46,6 +46,8 @@ pub struct Limits {
     pub soap_bytes: usize,
     /// Referential files (CSV or JSON).
     pub referential_bytes: usize,
+    /// Batch uploads (OPI files), spooled to disk as they arrive.
+    pub batch_bytes: usize,
 }
 
 impl Default for Limits {
@@ -54,6 +56,7 @@ impl Default for Limits {
             json_bytes: 2 * 1024 * 1024,
             soap_bytes: 16 * 1024 * 1024,
             referential_bytes: 64 * 1024 * 1024,
+            batch_bytes: 1024 * 1024 * 1024,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod lp;
 pub mod metrics;
 pub mod middleware;
 pub mod opi;
+pub mod opi_batch;
 pub mod referential;
 pub mod routes;
 pub mod soap;

@@ -441,6 +441,29 @@ pub static TABLES: &[TableDef] = &[
             flag("temEnSveTpj", "O"),
         ],
     },
+    TableDef {
+        name: "formations-pegase",
+        db_table: "ref_formation_pegase",
+        apogee_table: "(gateway: code_voeu des fichiers OPI Pégase → VET Apogée, OPI-23)",
+        label: "Correspondance des formations Pégase (code_voeu) vers les VET",
+        columns: &[
+            key("codeVoeu", code(30)),
+            req("codCge", code(3)),
+            req("codEtp", code(6)),
+            req("codVrsVet", VERSION),
+        ],
+    },
+    TableDef {
+        name: "correspondances",
+        db_table: "ref_correspondance",
+        apogee_table: "(gateway: libellés et codes externes → codes Apogée, OPI-23/OPI-24)",
+        label: "Correspondances de libellés ou codes externes (Parcoursup, Pégase) vers les codes Apogée",
+        columns: &[
+            key("domaine", code(20)),
+            key("valeur", text(100)),
+            req("code", code(10)),
+        ],
+    },
 ];
 
 #[cfg(test)]

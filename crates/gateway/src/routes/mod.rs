@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/journal", web::get().to(journal::search))
                 .route("/opi", web::get().to(opi::search))
                 .route("/opi/duplicates", web::get().to(opi::duplicates))
+                .route("/opi/batch", web::post().to(opi::batch))
                 .route("/opi/{code}", web::put().to(opi::put))
                 .route("/opi/{code}", web::get().to(opi::get))
                 .route("/opi/{code}", web::delete().to(opi::delete))

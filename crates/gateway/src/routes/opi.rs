@@ -245,3 +245,158 @@ pub async fn duplicates(
         .collect();
     Ok(HttpResponse::Ok().json(json!({"duplicates": items, "meta": {"limit": limit}})))
 }
+
+/// Query of `POST /api/v1/opi/batch`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchQuery {
+    /// `ndjson`, `pegase` or `parcoursup` (default from the content type).
+    pub format: Option<String>,
+    /// `partial` (default) or `atomic`.
+    pub mode: Option<String>,
+    /// Parcoursup: target centre de gestion.
+    pub cod_cge: Option<String>,
+    /// Parcoursup: target étape.
+    pub cod_etp: Option<String>,
+    /// Parcoursup: target version d'étape.
+    pub cod_vrs_vet: Option<String>,
+    /// Parcoursup: prefix of the generated codOpiIntEpo.
+    pub prefixe: Option<String>,
+}
+
+async fn spool_stream<S, E>(
+    mut stream: S,
+    limit: usize,
+    size: &mut usize,
+) -> ApiResult<std::fs::File>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    use futures_util::StreamExt;
+    use std::io::{Seek, Write};
+    let mut file = tempfile::tempfile()
+        .map_err(|e| ApiError(Error::internal(format!("fichier temporaire : {e}"))))?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| bad_request("body", format!("Lecture du corps interrompue : {e}")))?;
+        *size += chunk.len();
+        if *size > limit {
+            return Err(ApiError(Error::new(
+                apogee_domain::ErrorKind::PayloadTooLarge,
+                FaultKey::noncoherent("body"),
+                format!("Fichier trop volumineux (maximum {limit} octets)"),
+            )));
+        }
+        file.write_all(&chunk)
+            .map_err(|e| ApiError(Error::internal(format!("fichier temporaire : {e}"))))?;
+    }
+    file.rewind()
+        .map_err(|e| ApiError(Error::internal(format!("fichier temporaire : {e}"))))?;
+    Ok(file)
+}
+
+/// `POST /api/v1/opi/batch`: NDJSON (`application/x-ndjson`), Pégase files (`multipart/form-data`
+/// with parts `candidat` and `candidature`) or a Parcoursup export (`text/csv`, with `codCge`,
+/// `codEtp`, `codVrsVet` and `prefixe`).
+pub async fn batch(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<BatchQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    use crate::opi_batch::{self, Format, ParcoursupTarget};
+    use futures_util::StreamExt;
+    caller.require(Scope::OpiWrite)?;
+    let q = query.into_inner();
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let format = match q.format.as_deref() {
+        Some("ndjson") => Format::Ndjson,
+        Some("pegase") => Format::Pegase,
+        Some("parcoursup") => Format::Parcoursup,
+        Some(other) => {
+            return Err(bad_request(
+                "format",
+                format!("Format inconnu : {other} (ndjson, pegase, parcoursup)"),
+            ));
+        }
+        None if content_type.starts_with("multipart/form-data") => Format::Pegase,
+        None if content_type.starts_with("text/csv") => Format::Parcoursup,
+        None => Format::Ndjson,
+    };
+    let atomic = match q.mode.as_deref() {
+        None | Some("partial") => false,
+        Some("atomic") => true,
+        Some(other) => {
+            return Err(bad_request(
+                "mode",
+                format!("Mode inconnu : {other} (partial, atomic)"),
+            ));
+        }
+    };
+    note(&req, |n| {
+        n.key = Some(("batch".into(), format!("{format:?}").to_lowercase()))
+    });
+    let target = ParcoursupTarget {
+        cod_cge: q.cod_cge.unwrap_or_default(),
+        cod_etp: q.cod_etp.unwrap_or_default(),
+        cod_vrs_vet: q.cod_vrs_vet.unwrap_or_default(),
+        prefix: q.prefixe.unwrap_or_default(),
+    };
+    if format == Format::Parcoursup
+        && (target.cod_cge.is_empty() || target.cod_etp.is_empty() || target.cod_vrs_vet.is_empty())
+    {
+        return Err(bad_request(
+            "codCge",
+            "Un export Parcoursup ne nomme pas la formation : codCge, codEtp et codVrsVet sont obligatoires",
+        ));
+    }
+    let limit = state.settings.limits.batch_bytes;
+    let mut size = 0usize;
+    let mut files = std::collections::HashMap::new();
+    if format == Format::Pegase {
+        let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+        while let Some(field) = multipart.next().await {
+            let field =
+                field.map_err(|e| bad_request("body", format!("multipart illisible : {e}")))?;
+            let name = field.name().unwrap_or_default().to_ascii_lowercase();
+            let file_name = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let kind = ["candidature", "candidat"]
+                .into_iter()
+                .find(|k| name == *k || file_name.starts_with(k));
+            let file = spool_stream(field, limit, &mut size).await?;
+            if let Some(kind) = kind {
+                files.insert(kind.to_owned(), file);
+            }
+        }
+    } else {
+        files.insert(
+            "body".to_owned(),
+            spool_stream(payload, limit, &mut size).await?,
+        );
+    }
+    let referential = state.referential();
+    let records =
+        web::block(move || opi_batch::read_records(&referential, format, &mut files, &target))
+            .await
+            .map_err(|e| ApiError(Error::internal(format!("lecture du fichier : {e}"))))??;
+    let report = opi_batch::process(&state, format, atomic, &caller.name, records).await?;
+    if report.summary.rejected > 0 {
+        note(&req, |n| {
+            n.outcome = Some(apogee_domain::journal::Outcome::Rejected);
+            n.warnings
+                .push(format!("LIGNES_REJETEES:{}", report.summary.rejected));
+        });
+    }
+    Ok(HttpResponse::Ok().json(report))
+}

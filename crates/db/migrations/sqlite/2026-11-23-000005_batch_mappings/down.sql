@@ -1,0 +1,2 @@
+DROP TABLE ref_correspondance;
+DROP TABLE ref_formation_pegase;

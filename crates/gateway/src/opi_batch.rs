@@ -1,0 +1,847 @@
+//! OPI batch files (`POST /api/v1/opi/batch`, OPI-22 … OPI-24): NDJSON of REST bodies, the Pégase
+//! `candidat`/`candidature` CSV pair, and the Parcoursup admission export. Uploads are spooled to
+//! temporary files as they arrive (constant memory), then read record by record; each record
+//! becomes one OPI-1 call with the rules of the REST and SOAP channels. Partial mode (default)
+//! writes each valid record in its own transaction; atomic mode writes every record in one
+//! transaction and rolls it all back if one is rejected. The answer is a per-line report and a
+//! summary.
+
+use crate::state::AppState;
+use apogee_db::repo::opi::{self, Actor, ApplyOptions};
+use apogee_db::{AnyConnection, DbError};
+use apogee_domain::opi::dto::{
+    Adresse, Bac, DonneesNaissance, DonneesOpi, DonneesPersonnelles, EtatCivil, Individu, Voeu,
+    Voeux,
+};
+use apogee_domain::opi::{Context, validate};
+use apogee_domain::referential::Value;
+use apogee_domain::text::present;
+use apogee_domain::{Error, FaultKey, FieldError, Referential};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+
+/// Input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// One OPI-20 JSON body per line.
+    Ndjson,
+    /// Pégase `candidat` + `candidature` files.
+    Pegase,
+    /// Parcoursup admission export.
+    Parcoursup,
+}
+
+/// Target of a Parcoursup export (it names no formation, OPI-24).
+#[derive(Debug, Clone, Default)]
+pub struct ParcoursupTarget {
+    /// Centre de gestion.
+    pub cod_cge: String,
+    /// Étape.
+    pub cod_etp: String,
+    /// Version d'étape.
+    pub cod_vrs_vet: String,
+    /// Prefix of the generated `codOpiIntEpo` (prefix + `Numéro candidat`, ≤ 10 characters).
+    pub prefix: String,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineReport {
+    /// Physical line (header = 1) of the record in its file.
+    pub line: u64,
+    /// `codOpiIntEpo` of the record, when readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `created`, `updated`, `unchanged` or `rejected` (in atomic mode, what would have happened).
+    pub status: &'static str,
+    /// Fault key of a rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_key: Option<String>,
+    /// French message of a rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Warning codes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Records read.
+    pub total: u64,
+    /// New OPIs.
+    pub created: u64,
+    /// Updated OPIs (vœux or data changed).
+    pub updated: u64,
+    /// OPIs identical to the stored ones.
+    pub unchanged: u64,
+    /// Rejected records.
+    pub rejected: u64,
+}
+
+/// The answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchReport {
+    /// Trace id of the call.
+    pub trace_id: String,
+    /// Input format.
+    pub format: Format,
+    /// `partial` or `atomic`.
+    pub mode: &'static str,
+    /// Whether anything was written (false in atomic mode when a record was rejected).
+    pub written: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// One entry per record.
+    pub lines: Vec<LineReport>,
+}
+
+/// One record read from the upload.
+pub struct Record {
+    line: u64,
+    key: Option<String>,
+    dto: Result<DonneesOpi, FieldError>,
+}
+
+fn file_error(code: &str, message: impl Into<String>) -> Error {
+    Error::validation(vec![FieldError::new(
+        FaultKey::noncoherent("fichier"),
+        code,
+        None,
+        message,
+    )])
+}
+
+fn line_error(line: u64, field: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(
+        FaultKey::noncoherent(field),
+        "LIGNE_FORMAT",
+        Some(field.to_owned()),
+        message,
+    )
+    .at_line(line)
+}
+
+/// Upper case, no diacritics, letters and digits only: how labels and headers are compared
+/// (`Très bien` = `TRES BIEN`, `prenom2` ≠ `prenom`).
+pub fn fold_label(label: &str) -> String {
+    label
+        .split(|c: char| !c.is_alphanumeric())
+        .flat_map(|w| {
+            w.chars().flat_map(|c| {
+                if c.is_ascii_digit() {
+                    vec![c]
+                } else {
+                    apogee_domain::text::normalized_name(&c.to_string())
+                        .chars()
+                        .collect()
+                }
+            })
+        })
+        .collect()
+}
+
+/// The Apogée code a label or external code maps to in `correspondances`.
+fn mapped(r: &Referential, domaine: &str, value: &str) -> Option<String> {
+    let folded = fold_label(value);
+    r.rows("correspondances")
+        .find(|row| {
+            row.get("domaine").and_then(Value::as_text).as_deref() == Some(domaine)
+                && row
+                    .get("valeur")
+                    .and_then(Value::as_text)
+                    .is_some_and(|v| fold_label(&v) == folded)
+        })
+        .and_then(|row| row.get("code").and_then(Value::as_text))
+}
+
+fn birth_date(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    ["%Y-%m-%d", "%d/%m/%Y", "%d%m%Y"]
+        .iter()
+        .find_map(|f| chrono::NaiveDate::parse_from_str(raw, f).ok())
+        .map(|d| d.format("%d%m%Y").to_string())
+}
+
+fn opt(v: Option<&str>) -> Option<String> {
+    present(v).map(str::to_owned)
+}
+
+/// NDJSON records (blank lines skipped).
+pub fn ndjson_records(file: std::fs::File) -> impl Iterator<Item = Record> {
+    BufReader::new(file)
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line_no = i as u64 + 1;
+            match line {
+                Err(e) => Some(Record {
+                    line: line_no,
+                    key: None,
+                    dto: Err(line_error(
+                        line_no,
+                        "ligne",
+                        format!("Ligne illisible : {e}"),
+                    )),
+                }),
+                Ok(text) if text.trim().is_empty() => None,
+                Ok(text) => {
+                    let dto =
+                        serde_json::from_str::<DonneesOpi>(text.trim_start_matches('\u{feff}'))
+                            .map_err(|e| {
+                                line_error(line_no, "ligne", format!("JSON invalide : {e}"))
+                            });
+                    let key = dto
+                        .as_ref()
+                        .ok()
+                        .and_then(|d| d.individu.as_ref())
+                        .and_then(|i| opt(i.cod_opi_int_epo.as_deref()));
+                    Some(Record {
+                        line: line_no,
+                        key,
+                        dto,
+                    })
+                }
+            }
+        })
+}
+
+struct Csv {
+    reader: csv::Reader<BufReader<apogee_domain::lines::LineCounter<std::fs::File>>>,
+    locator: apogee_domain::lines::LineLocator,
+    columns: HashMap<String, usize>,
+}
+
+impl Csv {
+    fn open(file: std::fs::File) -> Result<Self, Error> {
+        let (counted, locator) = apogee_domain::lines::LineCounter::new(file);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .flexible(true)
+            .from_reader(BufReader::new(counted));
+        let header = reader
+            .headers()
+            .map_err(|e| file_error("FICHIER_FORMAT", format!("En-tête illisible : {e}")))?
+            .clone();
+        let columns = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (fold_label(h.trim_start_matches('\u{feff}')), i))
+            .collect();
+        Ok(Csv {
+            reader,
+            locator,
+            columns,
+        })
+    }
+
+    fn require(&self, names: &[&str]) -> Result<(), Error> {
+        let missing: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| !self.columns.contains_key(&fold_label(n)))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(file_error(
+                "FICHIER_FORMAT",
+                format!("Colonnes manquantes : {}", missing.join(", ")),
+            ))
+        }
+    }
+
+    /// Rows as (line, cell getter by any of the given names).
+    fn rows(self) -> impl Iterator<Item = (u64, Result<Row, FieldError>)> {
+        let Csv {
+            reader,
+            locator,
+            columns,
+        } = self;
+        let columns = Arc::new(columns);
+        reader.into_records().map(move |rec| match rec {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| locator.line_at(p.byte()));
+                (
+                    line,
+                    Ok(Row {
+                        cells: r,
+                        columns: Arc::clone(&columns),
+                    }),
+                )
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| locator.line_at(p.byte()));
+                (
+                    line,
+                    Err(line_error(line, "ligne", format!("Ligne illisible : {e}"))),
+                )
+            }
+        })
+    }
+}
+
+struct Row {
+    cells: csv::StringRecord,
+    columns: Arc<HashMap<String, usize>>,
+}
+
+impl Row {
+    fn get(&self, names: &[&str]) -> Option<String> {
+        names
+            .iter()
+            .find_map(|n| self.columns.get(&fold_label(n)))
+            .and_then(|i| self.cells.get(*i))
+            .and_then(|v| opt(Some(v)))
+    }
+}
+
+fn country(r: &Referential, raw: Option<String>) -> Option<String> {
+    let raw = raw?;
+    if let Some(code) = mapped(r, "pays", &raw) {
+        return Some(code);
+    }
+    // INSEE country codes are 99XXX; Apogée keeps XXX.
+    Some(
+        raw.strip_prefix("99")
+            .filter(|c| c.len() == 3)
+            .map_or(raw.clone(), str::to_owned),
+    )
+}
+
+/// Pégase `candidat` + `candidature` files (OPI-23). The candidatures are read first and
+/// grouped by candidate (one vœu set per candidate), then the candidates are streamed.
+pub fn pegase_records(
+    r: &Referential,
+    candidat: std::fs::File,
+    candidature: std::fs::File,
+) -> Result<Vec<Record>, Error> {
+    let cands = Csv::open(candidature)?;
+    cands.require(&["numero_candidat", "code_voeu"])?;
+    let mut voeux: HashMap<String, Vec<Result<Voeu, String>>> = HashMap::new();
+    for (line, row) in cands.rows() {
+        let Ok(row) = row else { continue };
+        let Some(num) = row.get(&["numero_candidat"]) else {
+            continue;
+        };
+        let entry = voeux.entry(num).or_default();
+        let code = row.get(&["code_voeu"]).unwrap_or_default();
+        let target = r.get("formations-pegase", &[&code]).map(|f| {
+            let g = |n: &str| f.get(n).and_then(Value::as_text);
+            (g("codCge"), g("codEtp"), g("codVrsVet"))
+        });
+        entry.push(match target {
+            Some((cge, etp, vet)) => Ok(Voeu {
+                cod_cge: cge,
+                cod_etp: etp,
+                cod_vrs_vet: vet,
+                num_cls: Some((entry.len() + 1).to_string()),
+                cod_dem_dos: Some("C".into()),
+                cod_dec_veu: Some("F".into()),
+                ..Voeu::default()
+            }),
+            None => Err(format!("candidature ligne {line} : code_voeu « {code} » sans correspondance dans formations-pegase")),
+        });
+    }
+    let candidats = Csv::open(candidat)?;
+    candidats.require(&["numero_candidat", "nom_famille", "prenom", "date_naissance"])?;
+    let mut out = Vec::new();
+    for (line, row) in candidats.rows() {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                out.push(Record {
+                    line,
+                    key: None,
+                    dto: Err(e),
+                });
+                continue;
+            }
+        };
+        let key = row.get(&["numero_candidat"]);
+        let dto = pegase_candidat(r, &row, line, key.as_deref().and_then(|k| voeux.remove(k)));
+        out.push(Record { line, key, dto });
+    }
+    Ok(out)
+}
+
+fn pegase_candidat(
+    r: &Referential,
+    row: &Row,
+    line: u64,
+    voeux: Option<Vec<Result<Voeu, String>>>,
+) -> Result<DonneesOpi, FieldError> {
+    let date = row.get(&["date_naissance"]);
+    let date_nai = match &date {
+        Some(d) => Some(birth_date(d).ok_or_else(|| {
+            line_error(
+                line,
+                "date_naissance",
+                format!("date_naissance « {d} » : AAAA-MM-JJ, JJ/MM/AAAA ou JJMMAAAA attendu"),
+            )
+        })?),
+        None => None,
+    };
+    let pays_nai = country(r, row.get(&["code_pays_naissance"]));
+    let commune_nai = row.get(&["code_commune_naissance"]);
+    let (typ, dep) = match (pays_nai.as_deref(), &commune_nai) {
+        (Some("100") | None, Some(com)) if com.len() == 5 => {
+            let dep = if com.starts_with("97") {
+                com[..3].to_owned()
+            } else {
+                format!("0{}", &com[..2])
+            };
+            (Some("D".to_owned()), Some(dep))
+        }
+        (Some(p), _) if p != "100" => (Some("P".to_owned()), Some(p.to_owned())),
+        _ => (None, None),
+    };
+    let mut lib3 = row.get(&["adresse_ligne3_voie", "adresse_ligne3"]);
+    if let Some(l4) = row.get(&["adresse_ligne4_complement", "adresse_ligne4"]) {
+        let joined = match &lib3 {
+            Some(l3) => format!("{l3} {l4}"),
+            None => l4,
+        };
+        if joined.chars().count() > 32 {
+            return Err(line_error(
+                line,
+                "adresse_ligne4_complement",
+                "adresse_ligne4_complement ne tient pas avec la ligne 3 dans 32 caractères",
+            ));
+        }
+        lib3 = Some(joined);
+    }
+    // Empty lines are skipped: the first line present becomes lib1 (Apogée requires it).
+    let mut lines = [
+        row.get(&["adresse_ligne1_etage", "adresse_ligne1"]),
+        row.get(&["adresse_ligne2_batiment", "adresse_ligne2"]),
+        lib3,
+    ]
+    .into_iter()
+    .flatten();
+    let adresse = Adresse {
+        cod_bdi: row.get(&["adresse_code_postal"]),
+        cod_com: row.get(&["adresse_code_commune"]),
+        cod_pay: country(r, row.get(&["adresse_code_pays"])),
+        lib1: lines.next(),
+        lib2: lines.next(),
+        lib3: lines.next(),
+        lib_ade: row.get(&["adresse_cp_ville_etranger"]),
+        num_tel: row.get(&["numero_telephone1"]),
+    };
+    let items = match voeux {
+        None => None,
+        Some(list) => Some(
+            list.into_iter()
+                .collect::<Result<Vec<Voeu>, String>>()
+                .map_err(|m| line_error(line, "code_voeu", m))?,
+        ),
+    };
+    let sexe = row
+        .get(&["sexe"])
+        .map(|s| match s.to_ascii_uppercase().as_str() {
+            "H" => "M".to_owned(),
+            other => other.to_owned(),
+        });
+    Ok(DonneesOpi {
+        adresse_fixe: (adresse != Adresse::default()).then_some(adresse),
+        individu: Some(Individu {
+            cod_opi_int_epo: row.get(&["numero_candidat"]),
+            donnees_naissance: Some(DonneesNaissance {
+                cod_dep_pay_nai: dep,
+                cod_pay_nat: country(r, row.get(&["code_nationalite"])),
+                cod_typ_dep_pay_nai: typ,
+                date_nai_ind_opi: date_nai,
+                cod_com_nai_etu_opi: commune_nai,
+                lib_vil_nai_etu_opi: row.get(&["libelle_commune_naissance"]),
+                tem_date_nai_rel_opi: Some("N".into()),
+            }),
+            donnees_personnelles: Some(DonneesPersonnelles {
+                adr_mail_opi: row.get(&["courriel"]),
+                num_tel_por_opi: row.get(&["numero_telephone2"]),
+                ..DonneesPersonnelles::default()
+            }),
+            etat_civil: Some(EtatCivil {
+                cod_nne_ind_opi: row.get(&["ine"]),
+                cod_sex_etu_opi: sexe,
+                lib_nom_pat_ind_opi: row.get(&["nom_famille"]),
+                lib_nom_usu_ind_opi: row.get(&["nom_usuel"]),
+                lib_pr1_ind_opi: row.get(&["prenom"]),
+                lib_pr2_ind_opi: row.get(&["prenom2"]),
+                lib_pr3_ind_opi: row.get(&["prenom3"]),
+            }),
+            ..Individu::default()
+        }),
+        voeux: items.map(|item| Voeux {
+            mod_env: None,
+            item,
+        }),
+        ..DonneesOpi::default()
+    })
+}
+
+/// Parcoursup admission export (OPI-24): the target formation and code prefix come with the
+/// request; labels go through `correspondances`, an unmapped label rejects the record.
+pub fn parcoursup_records(
+    r: &Referential,
+    file: std::fs::File,
+    target: &ParcoursupTarget,
+) -> Result<Vec<Record>, Error> {
+    let csv = Csv::open(file)?;
+    csv.require(&["Nom", "Prénom"])?;
+    let mut out = Vec::new();
+    for (line, row) in csv.rows() {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                out.push(Record {
+                    line,
+                    key: None,
+                    dto: Err(e),
+                });
+                continue;
+            }
+        };
+        let numero = row.get(&["Numéro candidat", "Numéro"]);
+        let key = numero.as_ref().map(|n| format!("{}{n}", target.prefix));
+        let dto = parcoursup_row(r, &row, line, key.clone(), target);
+        out.push(Record { line, key, dto });
+    }
+    Ok(out)
+}
+
+fn parcoursup_row(
+    r: &Referential,
+    row: &Row,
+    line: u64,
+    key: Option<String>,
+    target: &ParcoursupTarget,
+) -> Result<DonneesOpi, FieldError> {
+    if key.as_ref().is_some_and(|k| k.chars().count() > 10) {
+        return Err(line_error(
+            line,
+            "codOpiIntEpo",
+            "Préfixe + numéro candidat dépasse 10 caractères",
+        ));
+    }
+    let label = |domaine: &str, names: &[&str]| -> Result<Option<String>, FieldError> {
+        match row.get(names) {
+            None => Ok(None),
+            Some(v) => mapped(r, domaine, &v).map(Some).ok_or_else(|| {
+                line_error(
+                    line,
+                    names[0],
+                    format!(
+                        "{} : libellé « {v} » sans correspondance ({domaine})",
+                        names[0]
+                    ),
+                )
+            }),
+        }
+    };
+    let nationalite = label("nationalite", &["Nationalité"])?;
+    let pays_nai = label("pays", &["Pays de naissance"])?;
+    let pays = label("pays", &["Pays"])?;
+    let bac = label("bac", &["Série diplôme"])?;
+    let mention = label("mention", &["Mention diplôme"])?;
+    let date = match row.get(&["Date de Naissance", "Date de naissance"]) {
+        Some(d) => Some(birth_date(&d).ok_or_else(|| {
+            line_error(
+                line,
+                "Date de naissance",
+                format!("Date de naissance « {d} » : JJ/MM/AAAA attendu"),
+            )
+        })?),
+        None => None,
+    };
+    let civilite = row.get(&["Etat civil", "Civilité"]).map(|c| {
+        if fold_label(&c).starts_with('M') && !fold_label(&c).starts_with("MME") {
+            "M".to_owned()
+        } else {
+            "F".to_owned()
+        }
+    });
+    let abroad = pays_nai.as_deref().filter(|p| *p != "100");
+    let adresse = Adresse {
+        cod_bdi: row.get(&["Code postal"]),
+        cod_com: row
+            .get(&["Commune"])
+            .filter(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_alphanumeric())),
+        cod_pay: pays,
+        lib1: row.get(&["Adresse 1"]),
+        lib2: row.get(&["Adresse 2"]),
+        lib3: row.get(&["Adresse 3"]),
+        lib_ade: None,
+        num_tel: row.get(&["Téléphone fixe"]),
+    };
+    Ok(DonneesOpi {
+        adresse_fixe: (adresse != Adresse::default()).then_some(adresse),
+        bac: bac.map(|b| Bac {
+            cod_bac: Some(b),
+            cod_mention: mention,
+            ..Bac::default()
+        }),
+        individu: Some(Individu {
+            cod_opi_int_epo: key,
+            donnees_naissance: Some(DonneesNaissance {
+                cod_typ_dep_pay_nai: abroad.map(|_| "P".to_owned()),
+                cod_dep_pay_nai: abroad.map(str::to_owned),
+                cod_pay_nat: nationalite,
+                date_nai_ind_opi: date,
+                lib_vil_nai_etu_opi: row.get(&["Ville de naissance"]),
+                tem_date_nai_rel_opi: Some("N".into()),
+                ..DonneesNaissance::default()
+            }),
+            donnees_personnelles: Some(DonneesPersonnelles {
+                adr_mail_opi: row.get(&["e-mail du candidat", "Adresse mail"]),
+                num_tel_por_opi: row.get(&["Téléphone mobile"]),
+                ..DonneesPersonnelles::default()
+            }),
+            etat_civil: Some(EtatCivil {
+                cod_nne_ind_opi: row.get(&["Numéro INE"]),
+                cod_sex_etu_opi: civilite,
+                lib_nom_pat_ind_opi: row.get(&["Nom"]),
+                lib_pr1_ind_opi: row.get(&["Prénom"]),
+                ..EtatCivil::default()
+            }),
+            ..Individu::default()
+        }),
+        voeux: Some(Voeux {
+            mod_env: None,
+            item: vec![Voeu {
+                cod_cge: Some(target.cod_cge.clone()),
+                cod_etp: Some(target.cod_etp.clone()),
+                cod_vrs_vet: Some(target.cod_vrs_vet.clone()),
+                num_cls: Some("1".into()),
+                cod_dem_dos: Some("C".into()),
+                cod_dec_veu: Some("F".into()),
+                ..Voeu::default()
+            }],
+        }),
+        ..DonneesOpi::default()
+    })
+}
+
+fn rejected(line: u64, key: Option<String>, err: &Error) -> LineReport {
+    LineReport {
+        line,
+        key,
+        status: "rejected",
+        fault_key: Some(err.fault_key.to_string()),
+        message: Some(err.message.clone()),
+        warnings: Vec::new(),
+    }
+}
+
+fn applied_line(line: u64, applied: &opi::Applied) -> LineReport {
+    let changed = applied
+        .voeux
+        .accepted
+        .iter()
+        .any(|v| v.status != Some("unchanged"))
+        || !applied.voeux.deleted.is_empty();
+    let status = if applied.created {
+        "created"
+    } else if changed || applied.matched_by != "codOpiIntEpo" {
+        "updated"
+    } else {
+        "unchanged"
+    };
+    LineReport {
+        line,
+        key: Some(applied.effective_code.clone()),
+        status,
+        fault_key: None,
+        message: None,
+        warnings: crate::opi::warning_codes(applied),
+    }
+}
+
+/// Error of the atomic transaction: a rejected record (rolls everything back) or storage.
+enum AtomicError {
+    Rejected(Vec<LineReport>),
+    Db(DbError),
+}
+
+impl From<DbError> for AtomicError {
+    fn from(e: DbError) -> Self {
+        AtomicError::Db(e)
+    }
+}
+
+impl From<apogee_db::DieselError> for AtomicError {
+    fn from(e: apogee_db::DieselError) -> Self {
+        AtomicError::Db(DbError::Query(e))
+    }
+}
+
+/// Runs the records. `records` must be produced on a blocking thread (file reads).
+pub async fn process(
+    state: &AppState,
+    format: Format,
+    atomic: bool,
+    client: &str,
+    records: Vec<Record>,
+) -> Result<BatchReport, Error> {
+    let referential = state.referential();
+    let today = chrono::Utc::now().date_naive();
+    let options = state.settings.opi.clone();
+    let trace_id = crate::error::current_request_id().unwrap_or_default();
+    let mut lines: Vec<LineReport> = Vec::with_capacity(records.len());
+    let apply_options = ApplyOptions {
+        partial: false,
+        match_cod_etu: options.match_cod_etu,
+        match_ine: options.match_ine,
+    };
+    // Validation first (pure, no IO).
+    let mut intakes = Vec::new();
+    for rec in records {
+        let checked = rec
+            .dto
+            .map_err(|e| Error::validation(vec![e]))
+            .and_then(|dto| {
+                validate(
+                    &dto,
+                    &Context {
+                        referential: &referential,
+                        today,
+                        ine_required_is_error: options.ine_required_is_error,
+                    },
+                )
+            });
+        match checked {
+            Ok(intake) => intakes.push((rec.line, rec.key, intake)),
+            Err(e) => lines.push(rejected(rec.line, rec.key, &e)),
+        }
+    }
+    let mut written = true;
+    if atomic {
+        let any_rejected = !lines.is_empty();
+        let client = client.to_owned();
+        let trace = trace_id.clone();
+        let outcome = state
+            .db
+            .write(
+                move |c: &mut AnyConnection| -> Result<Vec<LineReport>, AtomicError> {
+                    let mut out = Vec::new();
+                    let mut failed = any_rejected;
+                    for (line, key, intake) in &intakes {
+                        let actor = Actor {
+                            client: Some(&client),
+                            trace_id: &trace,
+                            now: chrono::Utc::now().naive_utc(),
+                        };
+                        let r = apogee_db::savepoint(c, |c| {
+                            opi::apply(c, intake, apply_options, actor)
+                        });
+                        match r {
+                            Ok(applied) => out.push(applied_line(*line, &applied)),
+                            Err(apogee_db::WriteError::Domain(e)) => {
+                                failed = true;
+                                out.push(rejected(*line, key.clone(), &e));
+                            }
+                            Err(apogee_db::WriteError::Db(e)) => return Err(AtomicError::Db(e)),
+                        }
+                    }
+                    if failed {
+                        Err(AtomicError::Rejected(out))
+                    } else {
+                        Ok(out)
+                    }
+                },
+            )
+            .await;
+        match outcome {
+            Ok(out) => lines.extend(out),
+            Err(AtomicError::Rejected(out)) => {
+                written = false;
+                lines.extend(out);
+            }
+            Err(AtomicError::Db(e)) => return Err(e.into()),
+        }
+    } else {
+        for (line, key, intake) in intakes {
+            let client = client.to_owned();
+            let trace = trace_id.clone();
+            let result = state
+                .db
+                .write(move |c| {
+                    opi::apply(
+                        c,
+                        &intake,
+                        apply_options,
+                        Actor {
+                            client: Some(&client),
+                            trace_id: &trace,
+                            now: chrono::Utc::now().naive_utc(),
+                        },
+                    )
+                })
+                .await;
+            match result {
+                Ok(applied) => lines.push(applied_line(line, &applied)),
+                Err(apogee_db::WriteError::Domain(e)) => lines.push(rejected(line, key, &e)),
+                Err(apogee_db::WriteError::Db(e)) => return Err(e.into()),
+            }
+        }
+    }
+    lines.sort_by_key(|l| l.line);
+    let mut summary = Summary {
+        total: lines.len() as u64,
+        ..Summary::default()
+    };
+    for l in &lines {
+        match l.status {
+            "created" => summary.created += 1,
+            "updated" => summary.updated += 1,
+            "unchanged" => summary.unchanged += 1,
+            _ => summary.rejected += 1,
+        }
+    }
+    Ok(BatchReport {
+        trace_id,
+        format,
+        mode: if atomic { "atomic" } else { "partial" },
+        written: written && summary.total > summary.rejected,
+        summary,
+        lines,
+    })
+}
+
+/// Reads a whole spooled file as records of `format` (blocking).
+pub fn read_records(
+    referential: &Referential,
+    format: Format,
+    files: &mut HashMap<String, std::fs::File>,
+    target: &ParcoursupTarget,
+) -> Result<Vec<Record>, Error> {
+    let mut take = |name: &str| {
+        files
+            .remove(name)
+            .ok_or_else(|| file_error("FICHIER_MANQUANT", format!("Fichier « {name} » manquant")))
+    };
+    match format {
+        Format::Ndjson => Ok(ndjson_records(take("body")?).collect()),
+        Format::Pegase => {
+            let candidat = take("candidat")?;
+            let candidature = take("candidature")?;
+            pegase_records(referential, candidat, candidature)
+        }
+        Format::Parcoursup => parcoursup_records(referential, take("body")?, target),
+    }
+}
+
+/// Copies a reader into a fresh temporary file and rewinds it.
+pub fn spool(mut from: impl Read) -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = tempfile::tempfile()?;
+    std::io::copy(&mut from, &mut file)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(file)
+}
