@@ -10,6 +10,7 @@ pub mod repo;
 pub mod schema;
 pub mod schema_cvec;
 pub mod schema_lp;
+pub mod schema_pj;
 pub mod testing;
 
 pub use conn::{AnyConnection, Backend, DatabaseUrl, PoolOptions, SqliteOptions, mask_password};

@@ -185,6 +185,8 @@ pub struct Settings {
     pub soap: SoapSettings,
     /// CVEC checks.
     pub cvec: crate::cvec::CvecSettings,
+    /// Attachments (PJ) and the PJ / INES facades.
+    pub pj: crate::pj::PjSettings,
 }
 
 impl Default for Settings {
@@ -204,6 +206,7 @@ impl Default for Settings {
             opi: OpiSettings::default(),
             soap: SoapSettings::default(),
             cvec: crate::cvec::CvecSettings::default(),
+            pj: crate::pj::PjSettings::default(),
         }
     }
 }
@@ -252,6 +255,7 @@ const ENV_KEYS: &[&str] = &[
     "opi",
     "soap",
     "cvec",
+    "pj",
 ];
 
 /// A configuration error.

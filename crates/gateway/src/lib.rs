@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod opi;
 pub mod opi_batch;
+pub mod pj;
 pub mod referential;
 pub mod routes;
 pub mod soap;

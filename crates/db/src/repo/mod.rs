@@ -6,5 +6,6 @@ pub mod journal;
 pub mod lp;
 pub mod meta;
 pub mod opi;
+pub mod pj;
 pub mod referential;
 pub mod students;

@@ -6,6 +6,7 @@ pub mod journal;
 pub mod lp;
 pub mod me;
 pub mod opi;
+pub mod pj;
 pub mod referential;
 
 use actix_web::web;
@@ -30,9 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/opi/{code}", web::delete().to(opi::delete))
                 .route("/opi/{code}/voeux", web::delete().to(opi::delete_voeux))
                 .configure(lp::configure)
-                .configure(cvec::configure),
+                .configure(cvec::configure)
+                .configure(pj::configure),
         )
-        .configure(cvec::configure_root);
+        .configure(cvec::configure_root)
+        .configure(pj::configure_root);
 }
 
 /// Pagination query parameters shared by list endpoints.

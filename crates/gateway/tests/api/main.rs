@@ -11,5 +11,6 @@ mod lp;
 mod opi_batch;
 mod opi_rest;
 mod opi_soap;
+mod pj;
 mod process;
 mod referential;

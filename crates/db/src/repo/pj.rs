@@ -1,0 +1,1 @@
+//! Repository (filled by its issue).

@@ -1,0 +1,1 @@
+//! Diesel tables (filled by their issue).
