@@ -4,7 +4,7 @@
 
 use apogee_db::testing::TestDatabase;
 use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, migrations};
-use apogee_gateway::{Application, Settings};
+use apogee_gateway::Settings;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,22 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         database_url: Some(db.url.clone()),
         ..Settings::default()
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            match Application::build(settings).await {
-                Ok(app) => {
-                    let _ = tx.send(Some(app.port()));
-                    let _ = app.run_until_stopped().await;
-                }
-                Err(e) => {
-                    eprintln!("{e:#}");
-                    let _ = tx.send(None);
-                }
-            }
-        })
-    });
-    let port = rx.recv()?.ok_or("server did not start")?;
+    let port = apogee_gateway::app::spawn_in_thread(settings)?.port;
     let token = std::fs::read_to_string(dir.path().join("admin.token"))?
         .trim()
         .to_owned();

@@ -245,3 +245,37 @@ fn spawn_background_tasks(state: web::Data<AppState>) {
         });
     }
 }
+
+/// A server started on its own thread (tests, benchmarks, tools embedding the gateway).
+pub struct Spawned {
+    /// Port bound (`bind = 127.0.0.1:0` picks a free one).
+    pub port: u16,
+    /// Handle to stop it.
+    pub handle: actix_web::dev::ServerHandle,
+    /// Its state.
+    pub state: web::Data<AppState>,
+}
+
+/// Builds and runs the server on a new thread with its own actix system; returns once it listens.
+pub fn spawn_in_thread(settings: Settings) -> anyhow::Result<Spawned> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("apogee-gateway".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match Application::build(settings).await {
+                    Ok(app) => {
+                        let _ = tx.send(Ok((app.port(), app.handle(), app.state())));
+                        if let Err(e) = app.run_until_stopped().await {
+                            tracing::error!(error = %e, "server stopped with an error");
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("{e:#}")));
+                    }
+                }
+            })
+        })?;
+    let (port, handle, state) = rx.recv()?.map_err(anyhow::Error::msg)?;
+    Ok(Spawned { port, handle, state })
+}

@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod encode;
 pub mod ops;
+pub mod request;
 
 pub use decode::{Limits, Request, decode};
 pub use encode::{empty_response, fault, fault_from_error};

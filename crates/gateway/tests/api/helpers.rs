@@ -2,8 +2,8 @@
 //! temporary directory, or a PostgreSQL schema), driven with reqwest.
 
 use apogee_db::testing::TestDatabase;
+use apogee_gateway::Settings;
 use apogee_gateway::state::AppState;
-use apogee_gateway::{Application, Settings};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -46,24 +46,13 @@ impl TestApp {
             ..Settings::default()
         };
         tweak(&mut settings);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                match Application::build(settings).await {
-                    Ok(app) => {
-                        let _ = tx.send(Ok((app.port(), app.handle(), app.state())));
-                        let _ = app.run_until_stopped().await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(format!("{e:#}")));
-                    }
-                }
-            })
-        });
-        let (port, handle, state) = match rx.recv() {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => panic!("server did not start: {e}"),
-            Err(e) => panic!("server thread died: {e}"),
+        let apogee_gateway::app::Spawned {
+            port,
+            handle,
+            state,
+        } = match apogee_gateway::app::spawn_in_thread(settings) {
+            Ok(s) => s,
+            Err(e) => panic!("server did not start: {e:#}"),
         };
         let admin_token = std::fs::read_to_string(dir.path().join("admin.token"))
             .map(|s| s.trim().to_owned())
