@@ -1,5 +1,10 @@
 //! CVEC attestation codes: valid states (CVEC-2) and the shape of the attestation code
-//! (CVEC-3 … CVEC-5 of `domain.md` §6).
+//! (CVEC-3 … CVEC-5 of `domain.md` §6); the CNOUS bodies ([`dto`]), the register rows
+//! ([`register`]) and the enrolment check's rules ([`check`]).
+
+pub mod check;
+pub mod dto;
+pub mod register;
 
 use serde::Serialize;
 
@@ -203,6 +208,11 @@ pub fn is_valid_state(code: &str) -> bool {
     code.trim()
         .parse::<i64>()
         .is_ok_and(|n| matches!(n, 70 | 71 | 73 | 75 | 76 | 98))
+}
+
+/// Whether an attestation number (already normalised) has the accepted shape of CVEC-4.
+pub fn is_valid_number(number: &str) -> bool {
+    accepted_number(number)
 }
 
 /// CVEC-4: `^[A-Z]{3}[0-9][A-Z0-9]{5,8}[0-9]$`.

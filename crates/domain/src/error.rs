@@ -82,6 +82,7 @@ impl ErrorKind {
 /// An Apogée message key, `type.domaine.nature.element` (e.g.
 /// `technical.parameter.noncoherentinput.codCge`). Compared verbatim by clients.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "technical.parameter.noncoherentinput.codCge"))]
 #[serde(transparent)]
 pub struct FaultKey(String);
 
@@ -164,6 +165,7 @@ impl From<&str> for FaultKey {
 
 /// One precise failure: which field, which rule, which key, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldError {
     /// Apogée fault key of this failure.

@@ -65,6 +65,38 @@ pub fn bootstrap(db: &Db, settings: &Settings) -> anyhow::Result<()> {
                 rows = counts.created,
                 "seeded the DEMO referential (crates/db/demo); start with --no-demo to skip it"
             );
+            let students = db
+                .write_blocking(|c| {
+                    apogee_db::repo::students::seed_demo(
+                        c,
+                        Actor {
+                            client: Some("demo"),
+                            trace_id: "demo-seed",
+                            now: chrono::Utc::now().naive_utc(),
+                        },
+                    )
+                })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::warn!(
+                rows = students,
+                "seeded the DEMO students (crates/db/demo/etudiants.csv)"
+            );
+            let cvec = db
+                .write_blocking(|c| {
+                    apogee_db::repo::cvec::seed_demo(
+                        c,
+                        Actor {
+                            client: Some("demo"),
+                            trace_id: "demo-seed",
+                            now: chrono::Utc::now().naive_utc(),
+                        },
+                    )
+                })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::warn!(
+                rows = cvec.created,
+                "seeded the DEMO CVEC attestations (crates/db/demo/cvec-attestations.csv)"
+            );
         }
     }
     Ok(())
@@ -114,9 +146,12 @@ impl Application {
             journal,
             metrics,
             auth_cache: crate::auth::AuthCache::default(),
+            cvec: crate::cvec::CvecService::new(&settings.cvec)
+                .context("cvec.upstream_url is not usable")?,
             settings: settings.clone(),
         });
         spawn_background_tasks(state.clone());
+        crate::pj::start(&state)?;
 
         let data = state.clone();
         let limits = settings.limits.clone();
@@ -161,6 +196,10 @@ impl Application {
                         .default_handler(crate::error::problem_for_framework_errors),
                 )
                 .wrap(actix_web::middleware::from_fn(crate::middleware::observe))
+                .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url(
+                    "/api-docs/openapi.json",
+                    <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+                ))
                 .configure(crate::routes::configure)
                 .configure(|cfg| crate::soap::configure(cfg, &soap_paths, limits.soap_bytes))
                 .default_service(web::to(|| async {
@@ -277,5 +316,9 @@ pub fn spawn_in_thread(settings: Settings) -> anyhow::Result<Spawned> {
             })
         })?;
     let (port, handle, state) = rx.recv()?.map_err(anyhow::Error::msg)?;
-    Ok(Spawned { port, handle, state })
+    Ok(Spawned {
+        port,
+        handle,
+        state,
+    })
 }

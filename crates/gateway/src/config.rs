@@ -309,6 +309,7 @@ impl Settings {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = Some(apogee_db::mask_password(&self.effective_database_url()));
+        shown.pj = self.pj.masked();
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 

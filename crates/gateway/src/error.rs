@@ -148,6 +148,14 @@ pub fn problem_for_framework_errors<B>(
             actix_web::dev::ServiceResponse::new(req, fault).map_into_right_body(),
         ));
     }
+    if !already && crate::routes::cvec::is_cnous_path(res.request().path()) {
+        let status = res.status();
+        let (req, _) = res.into_parts();
+        let res = crate::routes::cvec::cnous_error(status, "Requête invalide");
+        return Ok(ErrorHandlerResponse::Response(
+            actix_web::dev::ServiceResponse::new(req, res).map_into_right_body(),
+        ));
+    }
     if already || !res.request().path().starts_with("/api/") {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

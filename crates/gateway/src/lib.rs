@@ -11,6 +11,7 @@ pub mod journal;
 pub mod lp;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod opi;
 pub mod opi_batch;
 pub mod pj;

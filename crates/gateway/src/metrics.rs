@@ -20,6 +20,14 @@ pub struct Metrics {
     pub journal_queue: IntGauge,
     /// Journal entries dropped because the queue was full.
     pub journal_dropped: IntCounterVec,
+    /// CVEC attestation lookups by source (`register`, `cache`, `upstream`) and result.
+    pub cvec_lookups: IntCounterVec,
+    /// CNOUS API call time (retries included) by outcome.
+    pub cvec_upstream_duration: HistogramVec,
+    /// CVEC enrolment checks by result and first reason (REP-5).
+    pub cvec_checks: IntCounterVec,
+    /// 1 while the CNOUS API circuit is open.
+    pub cvec_upstream_circuit_open: IntGauge,
 }
 
 impl Metrics {
@@ -61,6 +69,36 @@ impl Metrics {
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(journal_queue.clone()))?;
         registry.register(Box::new(journal_dropped.clone()))?;
+        let cvec_lookups = IntCounterVec::new(
+            Opts::new(
+                "cvec_lookups_total",
+                "CVEC attestation lookups by source and result",
+            ),
+            &["source", "result"],
+        )?;
+        let cvec_upstream_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "cvec_upstream_duration_seconds",
+                "CNOUS CVEC API call time, retries included",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0]),
+            &["outcome"],
+        )?;
+        let cvec_checks = IntCounterVec::new(
+            Opts::new(
+                "cvec_checks_total",
+                "CVEC enrolment checks by result and reason",
+            ),
+            &["result", "reason"],
+        )?;
+        let cvec_upstream_circuit_open = IntGauge::new(
+            "cvec_upstream_circuit_open",
+            "1 while the CNOUS CVEC API circuit breaker is open",
+        )?;
+        registry.register(Box::new(cvec_lookups.clone()))?;
+        registry.register(Box::new(cvec_upstream_duration.clone()))?;
+        registry.register(Box::new(cvec_checks.clone()))?;
+        registry.register(Box::new(cvec_upstream_circuit_open.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -68,6 +106,10 @@ impl Metrics {
             pool,
             journal_queue,
             journal_dropped,
+            cvec_lookups,
+            cvec_upstream_duration,
+            cvec_checks,
+            cvec_upstream_circuit_open,
         })
     }
 

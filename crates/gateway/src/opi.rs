@@ -9,7 +9,7 @@ use apogee_domain::{Error, FaultKey};
 use serde::Serialize;
 
 /// The REST answer of an OPI push (OPI-20).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PushResponse {
     /// Trace id of the call.
@@ -27,8 +27,10 @@ pub struct PushResponse {
     /// The effective code differs from the code sent.
     pub code_modifie: bool,
     /// INE as stored (`check`: `ok`, `unverified` or `absent`).
+    #[schema(value_type = Object)]
     pub ine: serde_json::Value,
-    /// What happened to the vœux.
+    /// What happened to the vœux: `accepted` (with `status`), `rejected`, `kept`, `deleted`.
+    #[schema(value_type = Object)]
     pub voeux: opi::VoeuxOutcome,
     /// Warnings.
     pub warnings: Vec<Warning>,

@@ -23,7 +23,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
 /// Input format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// One OPI-20 JSON body per line.
@@ -48,7 +48,7 @@ pub struct ParcoursupTarget {
 }
 
 /// One line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineReport {
     /// Physical line (header = 1) of the record in its file.
@@ -70,7 +70,7 @@ pub struct LineReport {
 }
 
 /// Counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     /// Records read.
     pub total: u64,
@@ -85,7 +85,7 @@ pub struct Summary {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchReport {
     /// Trace id of the call.

@@ -72,7 +72,7 @@ fn endpoint_base(req: &HttpRequest, state: &AppState) -> String {
     }
 }
 
-fn xml_response(status: StatusCode, body: String) -> HttpResponse {
+pub(crate) fn xml_response(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type(XML).body(body)
 }
 
@@ -153,7 +153,7 @@ fn fault(
     res
 }
 
-fn codec_fault(req: &HttpRequest, service: Service, e: &SoapError) -> HttpResponse {
+pub(crate) fn codec_fault(req: &HttpRequest, service: Service, e: &SoapError) -> HttpResponse {
     let err = Error::new(ErrorKind::Validation, e.fault_key(), e.message.clone());
     fault(
         req,
@@ -165,7 +165,7 @@ fn codec_fault(req: &HttpRequest, service: Service, e: &SoapError) -> HttpRespon
 }
 
 /// SOAP faults are HTTP 500 (SOAP 1.1 binding), except authentication failures (401/403).
-fn business_fault(req: &HttpRequest, service: Service, err: &Error) -> HttpResponse {
+pub(crate) fn business_fault(req: &HttpRequest, service: Service, err: &Error) -> HttpResponse {
     let status = match err.kind {
         ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
@@ -228,6 +228,11 @@ async fn call(
             ),
         );
     }
+    if service == Service::Pj {
+        // Streamed decoding, inline base64 or MTOM (multipart/related).
+        return crate::pj::soap_call(&req, &state, &caller.name, content_type.as_deref(), body)
+            .await;
+    }
     if !matches!(mime.as_str(), "text/xml" | "application/xml") {
         return codec_fault(
             &req,
@@ -265,13 +270,12 @@ async fn call(
             Some(Err(e)) => codec_fault(&req, service, &e),
             None => unknown_operation(&req, service, &request.operation),
         },
-        Service::Pj | Service::LaissezPasser => {
-            unknown_operation(&req, service, &request.operation)
-        }
+        Service::LaissezPasser => crate::lp::soap_call(&req, &state, &caller.name, &request).await,
+        Service::Pj => unknown_operation(&req, service, &request.operation),
     }
 }
 
-fn unknown_operation(req: &HttpRequest, service: Service, op: &str) -> HttpResponse {
+pub(crate) fn unknown_operation(req: &HttpRequest, service: Service, op: &str) -> HttpResponse {
     codec_fault(
         req,
         service,

@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Verified-secret cache.
     pub auth_cache: AuthCache,
+    /// CVEC upstream client (circuit breaker and cache).
+    pub cvec: crate::cvec::CvecService,
 }
 
 impl AppState {

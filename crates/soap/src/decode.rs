@@ -63,6 +63,14 @@ pub struct Request {
     pub skipped: Vec<String>,
 }
 
+/// Receives the text of one child of the request wrapper (`_pj`: the attachment, base64) while the
+/// decoder reads it, instead of the JSON tree: a large attachment never sits in memory as text.
+pub trait TextSink {
+    /// One more piece of the element's text, exactly as read (whitespace and line breaks included,
+    /// character and entity references resolved). Returning an error stops the decoding.
+    fn text(&mut self, chunk: &[u8]) -> Result<(), SoapError>;
+}
+
 /// The `charset` parameter of a `Content-Type` value.
 pub fn charset_of(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
@@ -143,6 +151,8 @@ struct Frame {
     has_children: bool,
     text: String,
     xop_href: Option<String>,
+    /// The text goes to the sink (the streamed child of the wrapper).
+    sink: bool,
 }
 
 fn unexpected(e: quick_xml::Error) -> SoapError {
@@ -158,6 +168,28 @@ pub fn decode(
     bytes: &[u8],
     content_type: Option<&str>,
     limits: &Limits,
+) -> Result<Request, SoapError> {
+    decode_inner(bytes, content_type, limits, None)
+}
+
+/// Decodes a SOAP 1.1 request, handing the text of the wrapper's child `element` (e.g. `_pj`) to
+/// `sink` as it is read. In the returned tree that child is `null` (nil), `{"xop:Include": href}`
+/// (MTOM) or `{"streamed": true}` (its text, possibly empty, went to the sink).
+pub fn decode_streaming(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    limits: &Limits,
+    element: &str,
+    sink: &mut dyn TextSink,
+) -> Result<Request, SoapError> {
+    decode_inner(bytes, content_type, limits, Some((element, sink)))
+}
+
+fn decode_inner(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    limits: &Limits,
+    mut sink: Option<(&str, &mut dyn TextSink)>,
 ) -> Result<Request, SoapError> {
     if bytes.len() > limits.max_bytes {
         return Err(SoapError::client(format!(
@@ -305,7 +337,12 @@ pub fn decode(
                         let nil = e.attributes_raw().contains("nil")
                             && attribute(&reader, e, Some(XSI_NS), "nil")?
                                 .is_some_and(|v| is_true(&v));
-                        stack.push(frame(local, nil, foreign || parent_skip));
+                        let streamed = depth == 4
+                            && !foreign
+                            && sink.as_ref().is_some_and(|(name, _)| *name == local);
+                        let mut f = frame(local, nil, foreign || parent_skip);
+                        f.sink = streamed;
+                        stack.push(f);
                     }
                 }
                 if empty {
@@ -330,15 +367,23 @@ pub fn decode(
                 );
             }
             Event::Text(t) => {
-                push_text(
-                    &mut stack,
-                    &t.xml_content(quick_xml::XmlVersion::Implicit1_0),
-                    limits,
-                )?;
+                if let Some(out) = streaming(&stack, &mut sink) {
+                    out.text(t.as_bytes())?;
+                } else {
+                    push_text(
+                        &mut stack,
+                        &t.xml_content(quick_xml::XmlVersion::Implicit1_0),
+                        limits,
+                    )?;
+                }
             }
             Event::CData(t) => {
                 let content = t.into_inner();
-                push_text(&mut stack, &content, limits)?;
+                if let Some(out) = streaming(&stack, &mut sink) {
+                    out.text(content.as_bytes())?;
+                } else {
+                    push_text(&mut stack, &content, limits)?;
+                }
             }
             Event::GeneralRef(r) => {
                 let c = if r.is_char_ref() {
@@ -360,7 +405,13 @@ pub fn decode(
                     }
                 };
                 if let Some(c) = c {
-                    push_text(&mut stack, c.encode_utf8(&mut [0; 4]), limits)?;
+                    let mut buf = [0; 4];
+                    let c = c.encode_utf8(&mut buf);
+                    if let Some(out) = streaming(&stack, &mut sink) {
+                        out.text(c.as_bytes())?;
+                    } else {
+                        push_text(&mut stack, c, limits)?;
+                    }
                 }
             }
             Event::Eof => break,
@@ -388,7 +439,21 @@ fn frame(name: String, nil: bool, skip: bool) -> Frame {
         has_children: false,
         text: String::new(),
         xop_href: None,
+        sink: false,
     }
+}
+
+/// The sink, when the innermost open element is the streamed one (and not nil).
+fn streaming<'s>(
+    stack: &[Frame],
+    sink: &'s mut Option<(&str, &mut dyn TextSink)>,
+) -> Option<&'s mut dyn TextSink> {
+    let top = stack.last()?;
+    if !top.sink || top.nil || top.skip {
+        return None;
+    }
+    sink.as_mut()
+        .map(|(_, out)| &mut **out as &mut dyn TextSink)
 }
 
 fn push_text(stack: &mut [Frame], text: &str, limits: &Limits) -> Result<(), SoapError> {
@@ -422,6 +487,10 @@ fn close(
             } else if let Some(href) = done.xop_href {
                 let mut m = Map::new();
                 m.insert("xop:Include".into(), Value::String(href));
+                Value::Object(m)
+            } else if done.sink {
+                let mut m = Map::new();
+                m.insert("streamed".into(), Value::Bool(true));
                 Value::Object(m)
             } else if done.has_children {
                 Value::Object(done.children)

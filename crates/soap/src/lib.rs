@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod mtom;
 pub mod ops;
 pub mod request;
 

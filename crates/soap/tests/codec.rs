@@ -439,3 +439,329 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, expected);
     }
 }
+
+// ---- PjOpiMetier: inline base64 streamed to a sink, MTOM/XOP (§3.3, §3.4) ----
+
+use apogee_soap::SoapError;
+use apogee_soap::decode::{TextSink, decode_streaming};
+use apogee_soap::mtom::{self, Base64Decoder};
+use apogee_soap::ops::{PJ_CONTENT_ELEMENT, PjContent, PjRequest, pj_response};
+
+/// Decodes the streamed text as the gateway does, and counts the pieces it arrived in.
+struct Collect {
+    decoder: Base64Decoder<Vec<u8>>,
+    pieces: usize,
+}
+
+impl Collect {
+    fn new() -> Self {
+        Collect {
+            decoder: Base64Decoder::new(Vec::new()),
+            pieces: 0,
+        }
+    }
+
+    fn bytes(self) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        Ok(self.decoder.finish()?.0)
+    }
+}
+
+impl TextSink for Collect {
+    fn text(&mut self, chunk: &[u8]) -> Result<(), SoapError> {
+        self.pieces += 1;
+        self.decoder
+            .feed(chunk)
+            .map_err(|e| SoapError::client(format!("_pj : {e}")))
+    }
+}
+
+fn pj_streamed(xml: &[u8]) -> Result<(PjRequest, Vec<u8>), Box<dyn std::error::Error>> {
+    let mut sink = Collect::new();
+    let req = decode_streaming(
+        xml,
+        Some("text/xml; charset=utf-8"),
+        &Limits::default(),
+        PJ_CONTENT_ELEMENT,
+        &mut sink,
+    )?;
+    assert_eq!(req.namespace, PJ_NS);
+    let pj = PjRequest::from_request(&req).ok_or("not the PJ operation")??;
+    Ok((pj, sink.bytes()?))
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn debase64(text: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
+    let mut dec = Base64Decoder::new(&mut out);
+    dec.feed(text.as_bytes())?;
+    dec.finish()?;
+    Ok(out)
+}
+
+#[test]
+fn pj_examples_map_to_the_six_parameters() -> TestResult {
+    let (pj, bytes) = pj_streamed(&example("pj-request.xml")?)?;
+    assert_eq!(pj.cod_opi_int_epo.as_deref(), Some("EC25A7K3Q9"));
+    assert_eq!(pj.lib_nom_pat_ind_opi.as_deref(), Some("LEMOINE"));
+    assert_eq!(pj.lib_pr1_ind_opi.as_deref(), Some("CAMILLE"));
+    assert_eq!(pj.cod_tpj.as_deref(), Some("CNI"));
+    assert_eq!(pj.nom_fic.as_deref(), Some("piece-identite.pdf"));
+    assert_eq!(pj.pj, PjContent::Streamed);
+    assert!(pj.ignored.is_empty());
+    assert!(
+        bytes.starts_with(b"%PDF-1.4") && bytes.len() == 46,
+        "{bytes:?}"
+    );
+    // Without a sink the text stays in the tree.
+    let req = decode(&example("pj-request.xml")?, None, &Limits::default())?;
+    let pj = PjRequest::from_request(&req).ok_or("op")??;
+    assert!(matches!(pj.pj, PjContent::Base64(ref t) if debase64(t)? == bytes));
+    // The MTOM root part carries the reference only.
+    let (pj, bytes) = pj_streamed(&example("pj-request-mtom-root-part.xml")?)?;
+    assert_eq!(
+        pj.pj,
+        PjContent::Xop("cid:attachment-1.3f9c2a@example.org".into())
+    );
+    assert!(bytes.is_empty());
+    // Another operation is not a PJ request.
+    let req = decode(&example("lp-v1-request.xml")?, None, &Limits::default())?;
+    assert!(PjRequest::from_request(&req).is_none());
+    // The response wrapper and its unqualified PjOpiRetourDTO.
+    assert_eq!(
+        canonical(&pj_response())?,
+        canonical(&String::from_utf8(example("pj-response.xml")?)?)?
+    );
+    Ok(())
+}
+
+#[test]
+fn inline_base64_tolerates_whitespace_wrapping_references_and_cdata() -> TestResult {
+    let file: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+    let text = b64(&file);
+    // 76-character lines with CRLF (MIME style), then LF, then references and CDATA.
+    let wrapped: String = text
+        .as_bytes()
+        .chunks(76)
+        .map(|l| format!("{}\r\n", String::from_utf8_lossy(l)))
+        .collect();
+    let spaced = format!("\n\t  {}  \n", text.replace('A', " A"));
+    let (mid, end) = text.split_at(text.len() / 2);
+    let refs = format!("{mid}&#13;&#10;&#x20;<![CDATA[{end}]]>");
+    for inner in [wrapped, spaced, refs] {
+        let xml = wrap(
+            PJ_NS,
+            "recupererPiecesJustificativesOPIWS",
+            &format!("<_codTpj>PJ01</_codTpj><_pj>{inner}</_pj>"),
+        );
+        let (pj, bytes) = pj_streamed(xml.as_bytes())?;
+        assert_eq!(pj.pj, PjContent::Streamed);
+        assert_eq!(bytes, file);
+    }
+    // A 2 MB text goes to the sink as read, never into the tree.
+    let big = vec![7u8; 2 * 1024 * 1024];
+    let xml = wrap(
+        PJ_NS,
+        "recupererPiecesJustificativesOPIWS",
+        &format!("<_pj>{}</_pj>", b64(&big)),
+    );
+    let mut sink = Collect::new();
+    let req = decode_streaming(
+        xml.as_bytes(),
+        None,
+        &Limits {
+            max_text_bytes: 1024,
+            ..Limits::default()
+        },
+        PJ_CONTENT_ELEMENT,
+        &mut sink,
+    )?;
+    assert_eq!(req.body["_pj"]["streamed"], true);
+    assert_eq!(sink.bytes()?, big);
+    Ok(())
+}
+
+#[test]
+fn empty_nil_absent_and_bad_pj() -> TestResult {
+    let call = |inner: &str| {
+        let xml = wrap(PJ_NS, "recupererPiecesJustificativesOPIWS", inner);
+        pj_streamed(xml.as_bytes())
+    };
+    // `<_pj/>` and `<_pj></_pj>`: a zero-length file (valid base64Binary).
+    for inner in ["<_pj/>", "<_pj></_pj>", "<_pj>\n  </_pj>"] {
+        let (pj, bytes) = call(inner)?;
+        assert_eq!(pj.pj, PjContent::Streamed, "{inner}");
+        assert!(bytes.is_empty());
+    }
+    // nil (its content ignored) and omitted: absent.
+    let (pj, bytes) = call(
+        r#"<_pj xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true">QUJD</_pj><_nomFic></_nomFic>"#,
+    )?;
+    assert_eq!(pj.pj, PjContent::Absent);
+    assert!(bytes.is_empty());
+    assert_eq!(pj.nom_fic, None);
+    let (pj, _) = call("<_codTpj>PJ01</_codTpj><_extra>1</_extra>")?;
+    assert_eq!(pj.pj, PjContent::Absent);
+    assert_eq!(pj.ignored, vec!["_extra"]);
+    // A character outside the alphabet stops the decoding with the sink's error.
+    let err = call("<_pj>QUJD*</_pj>").err().ok_or("accepted")?;
+    assert!(err.to_string().contains("invalide"), "{err}");
+    // A `_pj` deeper in the tree is not the parameter (and `_nomFic` must be text).
+    let err = call("<_nomFic><_pj>QUJD</_pj></_nomFic>")
+        .err()
+        .ok_or("accepted")?;
+    assert!(err.to_string().contains("_nomFic"), "{err}");
+    Ok(())
+}
+
+const CAPTURED_MTOM_TYPE: &str = r#"multipart/related;start="<rootpart*794f24b2-dfb4-4a64-bed1-7d9bd72a3d3d@example.jaxws.sun.com>";type="application/xop+xml";boundary="uuid:794f24b2-dfb4-4a64-bed1-7d9bd72a3d3d";start-info="text/xml""#;
+
+#[test]
+fn captured_jaxws_mtom_request_gives_the_inline_bytes() -> TestResult {
+    let body = example("captured/jaxws-recupererPiecesJustificativesOPIWS-mtom.mime")?;
+    let parts = mtom::parse(CAPTURED_MTOM_TYPE, &body)?;
+    assert_eq!(parts.parts.len(), 2);
+    let root = parts.root().ok_or("root")?;
+    assert!(
+        root.content_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("rootpart*"))
+    );
+    let (pj, _) = {
+        let mut sink = Collect::new();
+        let req = decode_streaming(
+            &root.decoded()?,
+            root.content_type.as_deref(),
+            &Limits::default(),
+            PJ_CONTENT_ELEMENT,
+            &mut sink,
+        )?;
+        (PjRequest::from_request(&req).ok_or("op")??, sink.bytes()?)
+    };
+    assert_eq!(pj.nom_fic.as_deref(), Some("piece-identite-mtom.pdf"));
+    let PjContent::Xop(href) = pj.pj else {
+        return Err("no xop:Include".into());
+    };
+    let part = parts.resolve(&href).ok_or("attachment not found")?;
+    let mut bytes = Vec::new();
+    part.copy_to(&mut bytes)?;
+    // The same PDF as the inline capture, byte for byte (its final LF included).
+    let (_, inline) = pj_streamed(&example(
+        "captured/jaxws-recupererPiecesJustificativesOPIWS.xml",
+    )?)?;
+    assert_eq!(bytes, inline);
+    assert!(bytes.ends_with(b"%%EOF\n"));
+    Ok(())
+}
+
+fn mime(boundary: &str, eol: &str, parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (headers, body) in parts {
+        out.extend_from_slice(format!("--{boundary}{eol}{headers}{eol}{eol}").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(eol.as_bytes());
+    }
+    out.extend_from_slice(format!("--{boundary}--{eol}").as_bytes());
+    out
+}
+
+#[test]
+fn mtom_parts_are_found_by_content_id_and_kept_byte_for_byte() -> TestResult {
+    let root = br#"<E:Envelope xmlns:E="http://schemas.xmlsoap.org/soap/envelope/"/>"#;
+    // Binary content ending with CR/LF and holding a line that starts like the boundary.
+    let binary: &[u8] = b"%PDF-1.7\r\n--bnd-not-the-end\r\n\x00\xff\r\n\r\n";
+    let body = mime(
+        "bnd",
+        "\r\n",
+        &[
+            (
+                "content-id: <bin*1@x>\r\nCONTENT-TRANSFER-ENCODING: binary",
+                binary,
+            ),
+            (
+                "Content-Type: application/xop+xml; charset=UTF-8; type=\"text/xml\"\r\nContent-Id: <root@x>",
+                root,
+            ),
+        ],
+    );
+    let mut with_preamble = b"preamble ignored\r\n".to_vec();
+    with_preamble.extend_from_slice(&body);
+    for body in [&body, &with_preamble] {
+        let parts = mtom::parse(
+            r#"multipart/related; boundary=bnd; type="application/xop+xml"; start="<root@x>""#,
+            body,
+        )?;
+        assert_eq!(parts.root().map(|p| p.body), Some(&root[..]));
+        let part = parts
+            .resolve("cid:bin%2A1%40x")
+            .ok_or("percent-encoded href")?;
+        assert_eq!(part.body, binary);
+        assert!(
+            parts.resolve("cid:root@x").is_none(),
+            "the root is not an attachment"
+        );
+        assert!(parts.resolve("cid:other@x").is_none());
+    }
+    // No `start`: the first part is the root.
+    let parts = mtom::parse("multipart/related; boundary=\"bnd\"", &body)?;
+    assert_eq!(parts.root, 0);
+    // LF-only framing, base64 transfer encoding.
+    let encoded = b64(binary);
+    let body = mime(
+        "b2",
+        "\n",
+        &[
+            ("Content-ID: <r>", root),
+            (
+                "Content-ID: <a>\nContent-Transfer-Encoding: base64",
+                encoded.as_bytes(),
+            ),
+        ],
+    );
+    let parts = mtom::parse("multipart/related; boundary=b2; start=\"<r>\"", &body)?;
+    let part = parts.resolve("cid:a").ok_or("a")?;
+    assert_eq!(part.decoded()?.as_ref(), binary);
+    let mut copied = Vec::new();
+    assert_eq!(part.copy_to(&mut copied)?, binary.len() as u64);
+    assert_eq!(copied, binary);
+    Ok(())
+}
+
+#[test]
+fn malformed_multipart_is_a_client_error() {
+    let ok = mime("b", "\r\n", &[("Content-ID: <r>", b"<x/>")]);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("multipart/related", ok.clone()),
+        ("multipart/related; boundary=zzz", ok.clone()),
+        (
+            "multipart/related; boundary=b; start=\"<missing>\"",
+            ok.clone(),
+        ),
+        (
+            "multipart/related; boundary=b",
+            b"--b\r\nContent-ID: <r>\r\n\r\n<x/>".to_vec(),
+        ),
+        (
+            "multipart/related; boundary=b",
+            mime(
+                "b",
+                "\r\n",
+                &[("Content-Transfer-Encoding: quoted-printable", b"x")],
+            ),
+        ),
+        ("multipart/related; boundary=b", b"--b--\r\n".to_vec()),
+        ("text/xml", ok.clone()),
+    ];
+    for (ct, body) in cases {
+        let err = mtom::parse(ct, &body).err();
+        assert!(
+            err.as_ref().is_some_and(|e| e.code == FaultCode::Client),
+            "{ct}: {err:?}"
+        );
+    }
+    assert!(mtom::is_multipart_related("Multipart/Related; boundary=x"));
+    assert!(!mtom::is_multipart_related("text/xml"));
+}

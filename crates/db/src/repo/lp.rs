@@ -1,1 +1,827 @@
-//! Repository (filled by its issue).
+//! Laissez-passer storage (`TELEM_LAISSER_PASSER` → `lp_etudiant`, `TELEM_LAISSER_PASSER_OPI` →
+//! `lp_opi`): the LP-8 upsert of a validated LP (created / updated / unchanged, never a
+//! duplicate; V1 keeps the V2-only attributes, LP-2), reads, filtered lists, deletion, and the
+//! facts the admissions view evaluates (LP-12 … LP-15). Runs inside the caller's transaction.
+
+use crate::conn::AnyConnection;
+use crate::error::WriteError;
+use crate::repo::opi::{self as opi_repo, OpiRow};
+use crate::repo::referential::Actor;
+use crate::repo::students::{self, StudentRow};
+use crate::schema::{opi_individu as oi, opi_voeu as ov};
+use crate::schema_lp::{etudiant as et, lp_etudiant as le, lp_opi as lo};
+use apogee_domain::lp::access::{Candidate, Person, VoeuFacts, insertion_warnings};
+use apogee_domain::lp::{LpAttributes, LpIntake, LpVersion, TypLpa, unknown_person};
+use apogee_domain::opi::Warning;
+use apogee_domain::opi::dto::{DonneesOpi, Voeu};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Runs `$body` with `$t` bound to the LP table of `$typ` and `$p` to its person column.
+macro_rules! by_table {
+    ($typ:expr, |$t:ident, $p:ident| $body:expr) => {
+        match $typ {
+            TypLpa::Iaprimo => {
+                use crate::schema_lp::lp_opi as $t;
+                #[allow(unused_imports)]
+                use crate::schema_lp::lp_opi::cod_ind_opi as $p;
+                $body
+            }
+            TypLpa::Reins => {
+                use crate::schema_lp::lp_etudiant as $t;
+                #[allow(unused_imports)]
+                use crate::schema_lp::lp_etudiant::cod_ind as $p;
+                $body
+            }
+        }
+    };
+}
+
+/// The stored columns of an LP row, in table order.
+macro_rules! columns {
+    ($t:ident, $p:ident) => {
+        (
+            $p,
+            $t::cod_anu,
+            $t::cod_etp,
+            $t::cod_vrs_vet,
+            $t::cod_dip,
+            $t::cod_vrs_vdi,
+            $t::cod_rgi,
+            $t::cod_stu,
+            $t::cod_cat_oui_si,
+            $t::mtf_cat,
+            $t::cod_cat_exo_ext,
+            $t::lib_cmt_lpa,
+            $t::dat_cre_lpa,
+            $t::cod_uti_cre_lpa,
+            $t::dat_mod_lpa,
+            $t::cod_uti_mod_lpa,
+            $t::last_trace_id,
+        )
+    };
+}
+
+type Tuple = (
+    i64,
+    String,
+    String,
+    i32,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<String>,
+);
+
+/// A stored LP of either table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LpRow {
+    /// Type (which table).
+    pub typ: TypLpa,
+    /// `COD_IND_OPI` (IAPRIMO) or `COD_IND` (REINS).
+    pub person: i64,
+    /// Year.
+    pub cod_anu: String,
+    /// Étape.
+    pub cod_etp: String,
+    /// Version d'étape.
+    pub cod_vrs_vet: i32,
+    /// Attributes.
+    pub attributes: LpAttributes,
+    /// `DAT_CRE_LPA`.
+    pub dat_cre_lpa: NaiveDateTime,
+    /// `COD_UTI_CRE_LPA`.
+    pub cod_uti_cre_lpa: Option<String>,
+    /// `DAT_MOD_LPA`.
+    pub dat_mod_lpa: Option<NaiveDateTime>,
+    /// `COD_UTI_MOD_LPA`.
+    pub cod_uti_mod_lpa: Option<String>,
+    /// Trace id of the last write.
+    pub last_trace_id: Option<String>,
+}
+
+fn row(typ: TypLpa, t: Tuple) -> LpRow {
+    LpRow {
+        typ,
+        person: t.0,
+        cod_anu: t.1,
+        cod_etp: t.2,
+        cod_vrs_vet: t.3,
+        attributes: LpAttributes {
+            cod_dip: t.4,
+            cod_vrs_vdi: t.5,
+            cod_rgi: t.6,
+            cod_stu: t.7,
+            cod_cat_oui_si: t.8,
+            mtf_cat: t.9,
+            cod_cat_exo_ext: t.10,
+            lib_cmt_lpa: t.11,
+        },
+        dat_cre_lpa: t.12,
+        cod_uti_cre_lpa: t.13,
+        dat_mod_lpa: t.14,
+        cod_uti_mod_lpa: t.15,
+        last_trace_id: t.16,
+    }
+}
+
+/// The person an LP designates, resolved (LP-3).
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    /// An OPI (IAPRIMO), found by code or alias.
+    Opi(OpiRow),
+    /// A known student (REINS).
+    Etudiant(StudentRow),
+}
+
+impl Resolved {
+    /// `COD_IND_OPI` or `COD_IND`.
+    pub fn id(&self) -> i64 {
+        match self {
+            Resolved::Opi(o) => o.cod_ind_opi,
+            Resolved::Etudiant(s) => s.cod_ind,
+        }
+    }
+
+    /// The LP type of this person.
+    pub fn typ(&self) -> TypLpa {
+        match self {
+            Resolved::Opi(_) => TypLpa::Iaprimo,
+            Resolved::Etudiant(_) => TypLpa::Reins,
+        }
+    }
+}
+
+/// Finds the person of an LP: IAPRIMO by `numOPI` (code or alias, case-insensitive, as PJ-2),
+/// REINS by `codEtu`.
+pub fn resolve(
+    conn: &mut AnyConnection,
+    typ: TypLpa,
+    identifier: &str,
+) -> QueryResult<Option<Resolved>> {
+    match typ {
+        TypLpa::Iaprimo => Ok(opi_repo::find_by_code(conn, identifier)?.map(Resolved::Opi)),
+        TypLpa::Reins => match apogee_domain::lp::etudiant::cod_etu(identifier) {
+            Some(n) => Ok(students::find_by_cod_etu(conn, n)?.map(Resolved::Etudiant)),
+            None => Ok(None),
+        },
+    }
+}
+
+/// The stored LP of a person on (year, VET).
+pub fn get(
+    conn: &mut AnyConnection,
+    typ: TypLpa,
+    person: i64,
+    cod_anu: &str,
+    cod_etp: &str,
+    cod_vrs_vet: i32,
+) -> QueryResult<Option<LpRow>> {
+    let t: Option<Tuple> = by_table!(typ, |t, p| t::table
+        .find((person, cod_anu, cod_etp, cod_vrs_vet))
+        .select(columns!(t, p))
+        .first(conn)
+        .optional()?);
+    Ok(t.map(|t| row(typ, t)))
+}
+
+/// Deletes an LP; returns whether it existed.
+pub fn delete(
+    conn: &mut AnyConnection,
+    typ: TypLpa,
+    person: i64,
+    cod_anu: &str,
+    cod_etp: &str,
+    cod_vrs_vet: i32,
+) -> QueryResult<bool> {
+    let n = by_table!(typ, |t, _p| diesel::delete(t::table.find((
+        person,
+        cod_anu,
+        cod_etp,
+        cod_vrs_vet
+    )))
+    .execute(conn)?);
+    Ok(n > 0)
+}
+
+/// Number of LPs referencing an OPI (OPI-21: the OPI cannot be deleted while they exist).
+pub fn count_for_opi(conn: &mut AnyConnection, cod_ind_opi: i64) -> QueryResult<i64> {
+    lo::table
+        .filter(lo::cod_ind_opi.eq(cod_ind_opi))
+        .count()
+        .get_result(conn)
+}
+
+/// An LP as the REST API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LpView {
+    /// Type.
+    pub typ_lpa: TypLpa,
+    /// OPI number (IAPRIMO): the stored code of the OPI.
+    #[serde(rename = "numOPI", skip_serializing_if = "Option::is_none")]
+    pub num_opi: Option<String>,
+    /// `COD_IND_OPI` (IAPRIMO).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cod_ind_opi: Option<i64>,
+    /// Student number (REINS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cod_etu: Option<i64>,
+    /// `COD_IND` (REINS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cod_ind: Option<i64>,
+    /// Year.
+    pub cod_anu: String,
+    /// Étape.
+    pub cod_etp: String,
+    /// Version d'étape.
+    pub cod_vrs_vet: i32,
+    /// Attributes.
+    #[serde(flatten)]
+    pub attributes: LpAttributes,
+    /// Creation time (RFC 3339).
+    pub dat_cre_lpa: String,
+    /// Creating client.
+    pub cod_uti_cre_lpa: Option<String>,
+    /// Last modification (RFC 3339).
+    pub dat_mod_lpa: Option<String>,
+    /// Modifying client.
+    pub cod_uti_mod_lpa: Option<String>,
+}
+
+fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Views of stored rows (identifiers looked up in one query per table).
+pub fn views(conn: &mut AnyConnection, rows: Vec<LpRow>) -> QueryResult<Vec<LpView>> {
+    let opi_ids: BTreeSet<i64> = rows
+        .iter()
+        .filter(|r| r.typ == TypLpa::Iaprimo)
+        .map(|r| r.person)
+        .collect();
+    let etu_ids: BTreeSet<i64> = rows
+        .iter()
+        .filter(|r| r.typ == TypLpa::Reins)
+        .map(|r| r.person)
+        .collect();
+    let codes: BTreeMap<i64, String> = if opi_ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        oi::table
+            .filter(oi::cod_ind_opi.eq_any(opi_ids.into_iter().collect::<Vec<_>>()))
+            .select((oi::cod_ind_opi, oi::cod_opi_int_epo))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let etus: BTreeMap<i64, i64> = if etu_ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        et::table
+            .filter(et::cod_ind.eq_any(etu_ids.into_iter().collect::<Vec<_>>()))
+            .select((et::cod_ind, et::cod_etu))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let opi = r.typ == TypLpa::Iaprimo;
+            LpView {
+                typ_lpa: r.typ,
+                num_opi: if opi {
+                    codes.get(&r.person).cloned()
+                } else {
+                    None
+                },
+                cod_ind_opi: opi.then_some(r.person),
+                cod_etu: if opi {
+                    None
+                } else {
+                    etus.get(&r.person).copied()
+                },
+                cod_ind: (!opi).then_some(r.person),
+                cod_anu: r.cod_anu,
+                cod_etp: r.cod_etp,
+                cod_vrs_vet: r.cod_vrs_vet,
+                attributes: r.attributes,
+                dat_cre_lpa: rfc3339(r.dat_cre_lpa),
+                cod_uti_cre_lpa: r.cod_uti_cre_lpa,
+                dat_mod_lpa: r.dat_mod_lpa.map(rfc3339),
+                cod_uti_mod_lpa: r.cod_uti_mod_lpa,
+            }
+        })
+        .collect())
+}
+
+/// What an upsert did (LP-8).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LpApplied {
+    /// `created`, `updated` or `unchanged`.
+    pub status: &'static str,
+    /// Warnings: validation (LP-3, LP-11), `LP_ATTRIBUT_EFFACE`, and what will block the
+    /// enrolment despite the LP (LP-11).
+    pub warnings: Vec<Warning>,
+    /// The LP as stored after the call.
+    pub laissez_passer: LpView,
+}
+
+/// Serialises writes of the same LP on PostgreSQL; SQLite writes are serial already.
+fn lock(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// The LP-8 upsert of one validated LP: resolves the person (LP-3 faults
+/// `technical.data.nullretrieve.numOPI` / `…etudiant`), then creates, updates or leaves the row.
+/// An attribute absent from the call clears the stored one (warning `LP_ATTRIBUT_EFFACE`),
+/// except the V2-only attributes on a V1 call (LP-2).
+pub fn upsert(
+    conn: &mut AnyConnection,
+    intake: &LpIntake,
+    actor: Actor<'_>,
+) -> Result<LpApplied, WriteError> {
+    let resolved =
+        resolve(conn, intake.typ, &intake.identifier())?.ok_or_else(|| unknown_person(intake))?;
+    let person = resolved.id();
+    let (anu, etp, vet) = (
+        intake.cod_anu.as_str(),
+        intake.cod_etp.as_str(),
+        intake.cod_vrs_vet,
+    );
+    lock(
+        conn,
+        &format!("lp:{}:{person}:{anu}:{etp}:{vet}", intake.typ.as_str()),
+    )?;
+    let stored = get(conn, intake.typ, person, anu, etp, vet)?;
+    let mut warnings = intake.warnings.clone();
+    let mut attrs = intake.attributes.clone();
+    if let (LpVersion::V1, Some(s)) = (intake.version, &stored) {
+        attrs = attrs.keep_v2_only(&s.attributes);
+    }
+    let a = &attrs;
+    let status = match &stored {
+        None => {
+            by_table!(intake.typ, |t, p| diesel::insert_into(t::table)
+                .values((
+                    p.eq(person),
+                    t::cod_anu.eq(anu),
+                    t::cod_etp.eq(etp),
+                    t::cod_vrs_vet.eq(vet),
+                    t::cod_dip.eq(&a.cod_dip),
+                    t::cod_vrs_vdi.eq(a.cod_vrs_vdi),
+                    t::cod_rgi.eq(&a.cod_rgi),
+                    t::cod_stu.eq(&a.cod_stu),
+                    t::cod_cat_oui_si.eq(&a.cod_cat_oui_si),
+                    t::mtf_cat.eq(&a.mtf_cat),
+                    t::cod_cat_exo_ext.eq(&a.cod_cat_exo_ext),
+                    t::lib_cmt_lpa.eq(&a.lib_cmt_lpa),
+                    t::dat_cre_lpa.eq(actor.now),
+                    t::cod_uti_cre_lpa.eq(actor.client),
+                    t::last_trace_id.eq(actor.trace_id),
+                ))
+                .execute(conn)?);
+            "created"
+        }
+        Some(s) if s.attributes == attrs => "unchanged",
+        Some(s) => {
+            for ((name, old), (_, new)) in s.attributes.fields().into_iter().zip(attrs.fields()) {
+                if let (Some(old), None) = (old, new) {
+                    warnings.push(Warning {
+                        code: "LP_ATTRIBUT_EFFACE".into(),
+                        field: Some(name.into()),
+                        message: format!(
+                            "{name} enregistré ({old}) effacé : l'appel n'en porte pas"
+                        ),
+                    });
+                }
+            }
+            by_table!(intake.typ, |t, _p| diesel::update(
+                t::table.find((person, anu, etp, vet))
+            )
+            .set((
+                t::cod_dip.eq(&a.cod_dip),
+                t::cod_vrs_vdi.eq(a.cod_vrs_vdi),
+                t::cod_rgi.eq(&a.cod_rgi),
+                t::cod_stu.eq(&a.cod_stu),
+                t::cod_cat_oui_si.eq(&a.cod_cat_oui_si),
+                t::mtf_cat.eq(&a.mtf_cat),
+                t::cod_cat_exo_ext.eq(&a.cod_cat_exo_ext),
+                t::lib_cmt_lpa.eq(&a.lib_cmt_lpa),
+                t::dat_mod_lpa.eq(Some(actor.now)),
+                t::cod_uti_mod_lpa.eq(actor.client),
+                t::last_trace_id.eq(actor.trace_id),
+            ))
+            .execute(conn)?);
+            "updated"
+        }
+    };
+    let facts = person_facts(conn, &resolved, anu)?;
+    for w in insertion_warnings(&facts, etp, vet) {
+        if !warnings.iter().any(|x| x.code == w.code) {
+            warnings.push(w);
+        }
+    }
+    let stored =
+        get(conn, intake.typ, person, anu, etp, vet)?.ok_or(diesel::result::Error::NotFound)?;
+    let view = views(conn, vec![stored])?
+        .into_iter()
+        .next()
+        .ok_or(diesel::result::Error::NotFound)?;
+    Ok(LpApplied {
+        status,
+        warnings,
+        laissez_passer: view,
+    })
+}
+
+/// Filters of `GET /api/v1/laissez-passer`.
+#[derive(Debug, Clone, Default)]
+pub struct LpFilter {
+    /// Only this type.
+    pub typ: Option<TypLpa>,
+    /// Only this OPI (`COD_IND_OPI`).
+    pub cod_ind_opi: Option<i64>,
+    /// Only this student (`COD_IND`).
+    pub cod_ind: Option<i64>,
+    /// Year.
+    pub cod_anu: Option<String>,
+    /// Étape.
+    pub cod_etp: Option<String>,
+    /// Version d'étape.
+    pub cod_vrs_vet: Option<i32>,
+}
+
+/// LPs matching `f` (IAPRIMO first, then REINS; by year, VET and person) and their count.
+pub fn list(
+    conn: &mut AnyConnection,
+    f: &LpFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<LpView>, i64)> {
+    let mut rows = Vec::new();
+    let mut total = 0;
+    let mut skip = offset;
+    for typ in [TypLpa::Iaprimo, TypLpa::Reins] {
+        let wanted = f.typ.is_none_or(|t| t == typ)
+            && (typ == TypLpa::Iaprimo || f.cod_ind_opi.is_none())
+            && (typ == TypLpa::Reins || f.cod_ind.is_none());
+        if !wanted {
+            continue;
+        }
+        let person = match typ {
+            TypLpa::Iaprimo => f.cod_ind_opi,
+            TypLpa::Reins => f.cod_ind,
+        };
+        macro_rules! filtered {
+            ($t:ident, $p:ident) => {{
+                let mut q = $t::table.into_boxed();
+                if let Some(v) = person {
+                    q = q.filter($p.eq(v));
+                }
+                if let Some(v) = &f.cod_anu {
+                    q = q.filter($t::cod_anu.eq(v.clone()));
+                }
+                if let Some(v) = &f.cod_etp {
+                    q = q.filter($t::cod_etp.eq(v.clone()));
+                }
+                if let Some(v) = f.cod_vrs_vet {
+                    q = q.filter($t::cod_vrs_vet.eq(v));
+                }
+                q
+            }};
+        }
+        let n: i64 = by_table!(typ, |t, p| filtered!(t, p).count().get_result(conn)?);
+        total += n;
+        let room = limit - rows.len() as i64;
+        if skip >= n {
+            skip -= n;
+            continue;
+        }
+        if room <= 0 {
+            continue;
+        }
+        let page: Vec<Tuple> = by_table!(typ, |t, p| filtered!(t, p)
+            .order((
+                t::cod_anu.asc(),
+                t::cod_etp.asc(),
+                t::cod_vrs_vet.asc(),
+                p.asc()
+            ))
+            .limit(room)
+            .offset(skip)
+            .select(columns!(t, p))
+            .load(conn)?);
+        skip = 0;
+        rows.extend(page.into_iter().map(|t| row(typ, t)));
+    }
+    Ok((views(conn, rows)?, total))
+}
+
+/// Every LP of a person for a year.
+fn lps_of(
+    conn: &mut AnyConnection,
+    typ: TypLpa,
+    person: i64,
+    cod_anu: &str,
+) -> QueryResult<Vec<LpRow>> {
+    let t: Vec<Tuple> = by_table!(typ, |t, p| t::table
+        .filter(p.eq(person))
+        .filter(t::cod_anu.eq(cod_anu))
+        .order((t::cod_etp.asc(), t::cod_vrs_vet.asc()))
+        .select(columns!(t, p))
+        .load(conn)?);
+    Ok(t.into_iter().map(|t| row(typ, t)).collect())
+}
+
+fn student_facts(
+    conn: &mut AnyConnection,
+    cod_ind: i64,
+    cod_anu: &str,
+    facts: &mut Person,
+) -> QueryResult<()> {
+    facts.bans.extend(
+        students::blocages(conn, cod_ind)?
+            .into_iter()
+            .map(|b| b.cod_blo),
+    );
+    facts.iaa_annulee |= students::inscriptions_annuelles(conn, cod_ind)?
+        .iter()
+        .any(|i| i.cod_anu == cod_anu && i.eta_iaa == "A");
+    for iae in students::inscriptions_etapes(conn, cod_ind)? {
+        if iae.cod_anu == cod_anu && iae.eta_iae != "A" {
+            facts.enrolled.push((iae.cod_etp.clone(), iae.cod_vrs_vet));
+        }
+        if iae.cod_anu.as_str() < cod_anu && iae.eta_pmt_iae.as_deref() == Some("P") {
+            facts.paid_before = true;
+        }
+    }
+    Ok(())
+}
+
+/// What the access rules need to know about a person for a year (LP-14). An OPI whose
+/// `codEtuOpi` designates a known student also carries that student's enrolments and bans.
+pub fn person_facts(
+    conn: &mut AnyConnection,
+    person: &Resolved,
+    cod_anu: &str,
+) -> QueryResult<Person> {
+    let mut facts = Person::default();
+    match person {
+        Resolved::Opi(o) => {
+            let donnees: DonneesOpi = serde_json::from_str(&o.donnees).unwrap_or_default();
+            facts.primo = true;
+            facts.has_ine = o.ine.is_some();
+            facts.bac_present = donnees
+                .bac
+                .as_ref()
+                .is_some_and(|b| b.cod_bac.is_some() && b.daa_obt_bac_oba.is_some());
+            facts.cod_pay_nat = donnees
+                .individu
+                .as_ref()
+                .and_then(|i| i.donnees_naissance.as_ref())
+                .and_then(|n| n.cod_pay_nat.clone());
+            if let Some(etu) = o.cod_etu_opi
+                && let Some(s) = students::find_by_cod_etu(conn, etu)?
+            {
+                student_facts(conn, s.cod_ind, cod_anu, &mut facts)?;
+            }
+        }
+        Resolved::Etudiant(s) => {
+            facts.has_ine = s.ine.is_some();
+            student_facts(conn, s.cod_ind, cod_anu, &mut facts)?;
+        }
+    }
+    Ok(facts)
+}
+
+/// One person of the admissions view with everything the rules evaluate.
+#[derive(Debug, Clone)]
+pub struct AdmissionPerson {
+    /// The person.
+    pub person: Resolved,
+    /// Facts for the year.
+    pub facts: Person,
+    /// The VETs reachable through an LP or a vœu.
+    pub candidates: Vec<Candidate>,
+}
+
+fn voeu_facts(v: &opi_repo::VoeuRow) -> VoeuFacts {
+    let dto: Voeu = serde_json::from_str(&v.donnees).unwrap_or_default();
+    VoeuFacts {
+        cod_cge: v.cod_cge.clone(),
+        cod_dec_veu: v.cod_dec_veu.clone(),
+        num_cls: v.num_cls,
+        cod_rge: v.cod_rge.clone(),
+        cod_cat_oui_si: v.cod_cat_oui_si.clone(),
+        mtf_cat: dto.mtf_cat,
+        cod_cat_exo_ext: v.cod_cat_exo_ext.clone(),
+        cod_dip: v.cod_dip.clone(),
+        cod_vrs_vdi: v.cod_vrs_vdi,
+    }
+}
+
+/// The admissions data of one person for a year: LP VETs ∪ (primo, current year only) vœu VETs
+/// (LP-12), restricted to `vet` when given. Vœux carry no year: they count for the current
+/// enrolment year (`voeux_year`).
+pub fn admission_person(
+    conn: &mut AnyConnection,
+    person: Resolved,
+    cod_anu: &str,
+    voeux_year: Option<&str>,
+    vet: (Option<&str>, Option<i32>),
+) -> QueryResult<AdmissionPerson> {
+    let facts = person_facts(conn, &person, cod_anu)?;
+    let keep = |etp: &str, v: i32| vet.0.is_none_or(|e| e == etp) && vet.1.is_none_or(|x| x == v);
+    let mut by_vet: BTreeMap<(String, i32), Candidate> = BTreeMap::new();
+    for lp in lps_of(conn, person.typ(), person.id(), cod_anu)? {
+        if keep(&lp.cod_etp, lp.cod_vrs_vet) {
+            by_vet.insert(
+                (lp.cod_etp.clone(), lp.cod_vrs_vet),
+                Candidate {
+                    cod_etp: lp.cod_etp,
+                    cod_vrs_vet: lp.cod_vrs_vet,
+                    lp: Some(lp.attributes),
+                    voeu: None,
+                },
+            );
+        }
+    }
+    if let Resolved::Opi(o) = &person
+        && voeux_year == Some(cod_anu)
+    {
+        // Several vœux on one VET (different CGE): a favourable one wins, then the best rank.
+        let mut voeux = opi_repo::voeux_of(conn, o.cod_ind_opi)?;
+        voeux.sort_by_key(|v| (v.cod_dec_veu.as_deref() != Some("F"), v.num_cls));
+        for v in voeux {
+            if !keep(&v.cod_etp, v.cod_vrs_vet) {
+                continue;
+            }
+            let c = by_vet
+                .entry((v.cod_etp.clone(), v.cod_vrs_vet))
+                .or_insert_with(|| Candidate {
+                    cod_etp: v.cod_etp.clone(),
+                    cod_vrs_vet: v.cod_vrs_vet,
+                    lp: None,
+                    voeu: None,
+                });
+            if c.voeu.is_none() {
+                c.voeu = Some(voeu_facts(&v));
+            }
+        }
+    }
+    Ok(AdmissionPerson {
+        person,
+        facts,
+        candidates: by_vet.into_values().collect(),
+    })
+}
+
+/// The persons an admissions key designates: an OPI code or alias, a student number, or an INE
+/// (OPIs and students carrying it).
+pub fn persons_by_key(conn: &mut AnyConnection, key: &str) -> QueryResult<Vec<Resolved>> {
+    let mut out = Vec::new();
+    if let Some(o) = opi_repo::find_by_code(conn, key)? {
+        out.push(Resolved::Opi(o));
+    }
+    if let Some(n) = apogee_domain::lp::etudiant::cod_etu(key)
+        && let Some(s) = students::find_by_cod_etu(conn, n)?
+    {
+        out.push(Resolved::Etudiant(s));
+    }
+    let ine = apogee_domain::ine::normalize(key);
+    if ine.len() == 11 {
+        let opis: Vec<OpiRow> = oi::table
+            .filter(oi::ine.eq(&ine))
+            .order(oi::cod_ind_opi.asc())
+            .select(OpiRow::as_select())
+            .load(conn)?;
+        for o in opis {
+            if !out
+                .iter()
+                .any(|r| matches!(r, Resolved::Opi(x) if x.cod_ind_opi == o.cod_ind_opi))
+            {
+                out.push(Resolved::Opi(o));
+            }
+        }
+        for s in students::find_by_ine(conn, &ine)? {
+            if !out
+                .iter()
+                .any(|r| matches!(r, Resolved::Etudiant(x) if x.cod_ind == s.cod_ind))
+            {
+                out.push(Resolved::Etudiant(s));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The (person, VET) lines of the admissions list for a year, optionally one étape or VET:
+/// every LP, and (current year) every OPI vœu. Returns the page of persons to evaluate, with
+/// their candidates restricted to the page, and the total number of lines.
+pub fn admissions(
+    conn: &mut AnyConnection,
+    cod_anu: &str,
+    voeux_year: Option<&str>,
+    cod_etp: Option<&str>,
+    cod_vrs_vet: Option<i32>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<AdmissionPerson>, i64)> {
+    let mut keys: BTreeSet<(TypLpa, i64, String, i32)> = BTreeSet::new();
+    macro_rules! vet_filters {
+        ($q:expr, $t:ident) => {{
+            let mut q = $q;
+            if let Some(e) = cod_etp {
+                q = q.filter($t::cod_etp.eq(e.to_owned()));
+            }
+            if let Some(v) = cod_vrs_vet {
+                q = q.filter($t::cod_vrs_vet.eq(v));
+            }
+            q
+        }};
+    }
+    let opi_lps: Vec<(i64, String, i32)> = vet_filters!(
+        lo::table
+            .filter(lo::cod_anu.eq(cod_anu.to_owned()))
+            .into_boxed(),
+        lo
+    )
+    .select((lo::cod_ind_opi, lo::cod_etp, lo::cod_vrs_vet))
+    .load(conn)?;
+    keys.extend(
+        opi_lps
+            .into_iter()
+            .map(|(p, e, v)| (TypLpa::Iaprimo, p, e, v)),
+    );
+    let etu_lps: Vec<(i64, String, i32)> = vet_filters!(
+        le::table
+            .filter(le::cod_anu.eq(cod_anu.to_owned()))
+            .into_boxed(),
+        le
+    )
+    .select((le::cod_ind, le::cod_etp, le::cod_vrs_vet))
+    .load(conn)?;
+    keys.extend(
+        etu_lps
+            .into_iter()
+            .map(|(p, e, v)| (TypLpa::Reins, p, e, v)),
+    );
+    if voeux_year == Some(cod_anu) {
+        let voeux: Vec<(i64, String, i32)> = vet_filters!(ov::table.into_boxed(), ov)
+            .select((ov::cod_ind_opi, ov::cod_etp, ov::cod_vrs_vet))
+            .load(conn)?;
+        keys.extend(
+            voeux
+                .into_iter()
+                .map(|(p, e, v)| (TypLpa::Iaprimo, p, e, v)),
+        );
+    }
+    let total = keys.len() as i64;
+    let page: Vec<_> = keys
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    let mut persons: BTreeMap<(TypLpa, i64), BTreeSet<(String, i32)>> = BTreeMap::new();
+    for (typ, p, e, v) in page {
+        persons.entry((typ, p)).or_default().insert((e, v));
+    }
+    let mut out = Vec::new();
+    for ((typ, id), vets) in persons {
+        let person = match typ {
+            TypLpa::Iaprimo => oi::table
+                .find(id)
+                .select(OpiRow::as_select())
+                .first(conn)
+                .optional()?
+                .map(Resolved::Opi),
+            TypLpa::Reins => students::find(conn, id)?.map(Resolved::Etudiant),
+        };
+        let Some(person) = person else { continue };
+        let mut a = admission_person(conn, person, cod_anu, voeux_year, (cod_etp, cod_vrs_vet))?;
+        a.candidates
+            .retain(|c| vets.contains(&(c.cod_etp.clone(), c.cod_vrs_vet)));
+        out.push(a);
+    }
+    Ok((out, total))
+}

@@ -1,1 +1,423 @@
-//! Repository (filled by its issue).
+//! The student register (`INDIVIDU`, `INS_ADM_ANU`, `INS_ADM_ETP`, `IND_SANCTIONNE_BLO`):
+//! upsert of a validated student, reads, search, chunked batch upserts and the demo students.
+//! Runs inside the caller's transaction.
+
+use crate::conn::AnyConnection;
+use crate::error::WriteError;
+use crate::repo::referential::Actor;
+use crate::schema_lp::{
+    blocage as bl, etudiant as et, inscription_annuelle as ia, inscription_etape as ie,
+};
+use apogee_domain::Error;
+use apogee_domain::lp::etudiant::{Blocage, EtudiantIntake, Iaa, Iae, read_csv};
+use apogee_domain::opi::Warning;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+/// A stored student.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema_lp::etudiant)]
+pub struct StudentRow {
+    /// `COD_IND`.
+    pub cod_ind: i64,
+    /// `COD_ETU`.
+    pub cod_etu: i64,
+    /// Normalised INE (`COD_NNE_IND` + `COD_CLE_NNE_IND`).
+    pub ine: Option<String>,
+    /// Birth surname.
+    pub lib_nom_pat_ind: String,
+    /// Usage surname.
+    pub lib_nom_usu_ind: Option<String>,
+    /// First name.
+    pub lib_pr1_ind: String,
+    /// Birth date.
+    pub date_nai_ind: NaiveDate,
+    /// Normalised surname + first name + birth date.
+    pub match_key: String,
+    /// DM-4.
+    pub created_at: NaiveDateTime,
+    /// DM-4.
+    pub updated_at: NaiveDateTime,
+    /// DM-4.
+    pub created_by: Option<String>,
+    /// DM-4.
+    pub last_trace_id: Option<String>,
+}
+
+/// What an upsert did to one student.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StudentApplied {
+    /// `COD_IND`.
+    pub cod_ind: i64,
+    /// `COD_ETU`.
+    pub cod_etu: i64,
+    /// `created`, `updated` or `unchanged`.
+    pub status: &'static str,
+    /// Warnings (validation and storage: `INE_EFFACE`).
+    pub warnings: Vec<Warning>,
+}
+
+/// Serialises writes of the same student on PostgreSQL; SQLite writes are serial already.
+fn lock(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// The student with number `cod_etu`.
+pub fn find_by_cod_etu(conn: &mut AnyConnection, cod_etu: i64) -> QueryResult<Option<StudentRow>> {
+    et::table
+        .filter(et::cod_etu.eq(cod_etu))
+        .select(StudentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The student with surrogate key `cod_ind`.
+pub fn find(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Option<StudentRow>> {
+    et::table
+        .find(cod_ind)
+        .select(StudentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The students carrying a normalised INE.
+pub fn find_by_ine(conn: &mut AnyConnection, ine: &str) -> QueryResult<Vec<StudentRow>> {
+    et::table
+        .filter(et::ine.eq(ine))
+        .order(et::cod_etu.asc())
+        .select(StudentRow::as_select())
+        .load(conn)
+}
+
+/// Annual enrolments of a student, by year.
+pub fn inscriptions_annuelles(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Vec<Iaa>> {
+    let rows: Vec<(String, String)> = ia::table
+        .filter(ia::cod_ind.eq(cod_ind))
+        .order(ia::cod_anu.asc())
+        .select((ia::cod_anu, ia::eta_iaa))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(cod_anu, eta_iaa)| Iaa { cod_anu, eta_iaa })
+        .collect())
+}
+
+/// VET enrolments of a student.
+pub fn inscriptions_etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Vec<Iae>> {
+    let rows: Vec<(String, String, i32, String, Option<String>)> = ie::table
+        .filter(ie::cod_ind.eq(cod_ind))
+        .order((ie::cod_anu.asc(), ie::cod_etp.asc(), ie::cod_vrs_vet.asc()))
+        .select((
+            ie::cod_anu,
+            ie::cod_etp,
+            ie::cod_vrs_vet,
+            ie::eta_iae,
+            ie::eta_pmt_iae,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(cod_anu, cod_etp, cod_vrs_vet, eta_iae, eta_pmt_iae)| Iae {
+                cod_anu,
+                cod_etp,
+                cod_vrs_vet,
+                eta_iae,
+                eta_pmt_iae,
+            },
+        )
+        .collect())
+}
+
+/// Bans of a student.
+pub fn blocages(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Vec<Blocage>> {
+    let rows: Vec<(String, String, Option<String>)> = bl::table
+        .filter(bl::cod_ind.eq(cod_ind))
+        .order(bl::cod_blo.asc())
+        .select((bl::cod_blo, bl::typ_blo, bl::lib_blo))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(cod_blo, typ_blo, lib_blo)| Blocage {
+            cod_blo,
+            typ_blo,
+            lib_blo,
+        })
+        .collect())
+}
+
+fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// Replaces the enrolments and bans the intake carries; returns whether anything changed.
+fn replace_lists(
+    conn: &mut AnyConnection,
+    cod_ind: i64,
+    s: &EtudiantIntake,
+    fresh: bool,
+    actor: Actor<'_>,
+) -> QueryResult<bool> {
+    let mut changed = false;
+    if let Some(new) = &s.inscriptions_annuelles
+        && (fresh || sorted(&inscriptions_annuelles(conn, cod_ind)?) != sorted(new))
+    {
+        changed = true;
+        diesel::delete(ia::table.filter(ia::cod_ind.eq(cod_ind))).execute(conn)?;
+        for x in new {
+            diesel::insert_into(ia::table)
+                .values((
+                    ia::cod_ind.eq(cod_ind),
+                    ia::cod_anu.eq(&x.cod_anu),
+                    ia::eta_iaa.eq(&x.eta_iaa),
+                    ia::created_at.eq(actor.now),
+                    ia::updated_at.eq(actor.now),
+                    ia::created_by.eq(actor.client),
+                    ia::last_trace_id.eq(actor.trace_id),
+                ))
+                .execute(conn)?;
+        }
+    }
+    if let Some(new) = &s.inscriptions_etapes
+        && (fresh || sorted(&inscriptions_etapes(conn, cod_ind)?) != sorted(new))
+    {
+        changed = true;
+        diesel::delete(ie::table.filter(ie::cod_ind.eq(cod_ind))).execute(conn)?;
+        for x in new {
+            diesel::insert_into(ie::table)
+                .values((
+                    ie::cod_ind.eq(cod_ind),
+                    ie::cod_anu.eq(&x.cod_anu),
+                    ie::cod_etp.eq(&x.cod_etp),
+                    ie::cod_vrs_vet.eq(x.cod_vrs_vet),
+                    ie::eta_iae.eq(&x.eta_iae),
+                    ie::eta_pmt_iae.eq(&x.eta_pmt_iae),
+                    ie::created_at.eq(actor.now),
+                    ie::updated_at.eq(actor.now),
+                    ie::created_by.eq(actor.client),
+                    ie::last_trace_id.eq(actor.trace_id),
+                ))
+                .execute(conn)?;
+        }
+    }
+    if let Some(new) = &s.blocages
+        && (fresh || sorted(&blocages(conn, cod_ind)?) != sorted(new))
+    {
+        changed = true;
+        diesel::delete(bl::table.filter(bl::cod_ind.eq(cod_ind))).execute(conn)?;
+        for x in new {
+            diesel::insert_into(bl::table)
+                .values((
+                    bl::cod_ind.eq(cod_ind),
+                    bl::cod_blo.eq(&x.cod_blo),
+                    bl::typ_blo.eq(&x.typ_blo),
+                    bl::lib_blo.eq(&x.lib_blo),
+                    bl::created_at.eq(actor.now),
+                    bl::updated_at.eq(actor.now),
+                    bl::created_by.eq(actor.client),
+                    bl::last_trace_id.eq(actor.trace_id),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(changed)
+}
+
+/// Upserts one validated student on `codEtu`: identity replaced (an absent INE clears the stored
+/// one, with warning `INE_EFFACE`), lists replaced when sent, kept when absent. Never a duplicate.
+pub fn upsert(
+    conn: &mut AnyConnection,
+    s: &EtudiantIntake,
+    actor: Actor<'_>,
+) -> Result<StudentApplied, WriteError> {
+    lock(conn, &format!("etudiant:{}", s.cod_etu))?;
+    let mut warnings = s.warnings.clone();
+    let status;
+    let cod_ind = match find_by_cod_etu(conn, s.cod_etu)? {
+        None => {
+            diesel::insert_into(et::table)
+                .values((
+                    et::cod_etu.eq(s.cod_etu),
+                    et::ine.eq(&s.ine),
+                    et::lib_nom_pat_ind.eq(&s.nom_pat),
+                    et::lib_nom_usu_ind.eq(&s.nom_usu),
+                    et::lib_pr1_ind.eq(&s.prenom),
+                    et::date_nai_ind.eq(s.date_naissance),
+                    et::match_key.eq(&s.match_key),
+                    et::created_at.eq(actor.now),
+                    et::updated_at.eq(actor.now),
+                    et::created_by.eq(actor.client),
+                    et::last_trace_id.eq(actor.trace_id),
+                ))
+                .execute(conn)?;
+            let id: i64 = et::table
+                .filter(et::cod_etu.eq(s.cod_etu))
+                .select(et::cod_ind)
+                .first(conn)?;
+            if id > 99_999_999 {
+                return Err(Error::internal("séquence COD_IND épuisée (99 999 999)").into());
+            }
+            replace_lists(conn, id, s, true, actor)?;
+            status = "created";
+            id
+        }
+        Some(row) => {
+            let same = row.ine == s.ine
+                && row.lib_nom_pat_ind == s.nom_pat
+                && row.lib_nom_usu_ind == s.nom_usu
+                && row.lib_pr1_ind == s.prenom
+                && row.date_nai_ind == s.date_naissance;
+            if row.ine.is_some() && s.ine.is_none() {
+                warnings.push(Warning {
+                    code: "INE_EFFACE".into(),
+                    field: Some("ine".into()),
+                    message: "L'INE enregistré est effacé : la requête n'en porte pas".into(),
+                });
+            }
+            if !same {
+                diesel::update(et::table.find(row.cod_ind))
+                    .set((
+                        et::ine.eq(&s.ine),
+                        et::lib_nom_pat_ind.eq(&s.nom_pat),
+                        et::lib_nom_usu_ind.eq(&s.nom_usu),
+                        et::lib_pr1_ind.eq(&s.prenom),
+                        et::date_nai_ind.eq(s.date_naissance),
+                        et::match_key.eq(&s.match_key),
+                    ))
+                    .execute(conn)?;
+            }
+            let lists = replace_lists(conn, row.cod_ind, s, false, actor)?;
+            if !same || lists {
+                diesel::update(et::table.find(row.cod_ind))
+                    .set((
+                        et::updated_at.eq(actor.now),
+                        et::last_trace_id.eq(actor.trace_id),
+                    ))
+                    .execute(conn)?;
+                status = "updated";
+            } else {
+                status = "unchanged";
+            }
+            row.cod_ind
+        }
+    };
+    Ok(StudentApplied {
+        cod_ind,
+        cod_etu: s.cod_etu,
+        status,
+        warnings,
+    })
+}
+
+/// Upserts a chunk of students in the caller's transaction (batch loads write chunk by chunk).
+pub fn upsert_chunk(
+    conn: &mut AnyConnection,
+    students: &[EtudiantIntake],
+    actor: Actor<'_>,
+) -> Result<Vec<StudentApplied>, WriteError> {
+    students.iter().map(|s| upsert(conn, s, actor)).collect()
+}
+
+/// A student with its enrolments and bans, as `GET /api/v1/etudiants/{codEtu}` shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StudentView {
+    /// `COD_IND`.
+    pub cod_ind: i64,
+    /// `COD_ETU`.
+    pub cod_etu: i64,
+    /// INE.
+    pub ine: Option<String>,
+    /// Birth surname.
+    pub lib_nom_pat_ind: String,
+    /// Usage surname.
+    pub lib_nom_usu_ind: Option<String>,
+    /// First name.
+    pub lib_pr1_ind: String,
+    /// Birth date, `yyyy-MM-dd`.
+    pub date_nai_ind: String,
+    /// Annual enrolments.
+    pub inscriptions_annuelles: Vec<Iaa>,
+    /// VET enrolments.
+    pub inscriptions_etapes: Vec<Iae>,
+    /// Bans.
+    pub blocages: Vec<Blocage>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The view of a stored student.
+pub fn view(conn: &mut AnyConnection, row: StudentRow) -> QueryResult<StudentView> {
+    Ok(StudentView {
+        inscriptions_annuelles: inscriptions_annuelles(conn, row.cod_ind)?,
+        inscriptions_etapes: inscriptions_etapes(conn, row.cod_ind)?,
+        blocages: blocages(conn, row.cod_ind)?,
+        cod_ind: row.cod_ind,
+        cod_etu: row.cod_etu,
+        ine: row.ine,
+        lib_nom_pat_ind: row.lib_nom_pat_ind,
+        lib_nom_usu_ind: row.lib_nom_usu_ind,
+        lib_pr1_ind: row.lib_pr1_ind,
+        date_nai_ind: row.date_nai_ind.format("%Y-%m-%d").to_string(),
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    })
+}
+
+/// Students (by codEtu), optionally with a normalised INE, and their count.
+pub fn list(
+    conn: &mut AnyConnection,
+    ine: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<StudentRow>, i64)> {
+    let filtered = || {
+        let mut q = et::table.into_boxed();
+        if let Some(v) = ine {
+            q = q.filter(et::ine.eq(v.to_owned()));
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .order(et::cod_etu.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(StudentRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The demo students (`crates/db/demo/etudiants.csv`, same format as `POST
+/// /api/v1/etudiants/batch`).
+pub const DEMO_CSV: &str = include_str!("../../demo/etudiants.csv");
+
+/// Seeds the demo students (upsert: seeding twice changes nothing); returns how many were
+/// created.
+pub fn seed_demo(conn: &mut AnyConnection, actor: Actor<'_>) -> Result<usize, WriteError> {
+    let today = actor.now.date();
+    let mut created = 0;
+    for line in read_csv(DEMO_CSV.as_bytes(), today)? {
+        let student = line.result?;
+        if upsert(conn, &student, actor)?.status == "created" {
+            created += 1;
+        }
+    }
+    Ok(created)
+}

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 
 /// A warning on accepted data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     /// Stable code (`INE_MANQUANT`, `REF_HORS_SERVICE` …).

@@ -24,6 +24,7 @@ macro_rules! dto {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "camelCase", default)]
         pub struct $name {
             $(
@@ -125,6 +126,7 @@ dto!(
 
 /// `MAJOpiIndDTO6` (`individu`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Individu {
     /// Student number, when the person is already known.
@@ -164,6 +166,7 @@ pub struct Individu {
 
 /// `MAJOpiVoeuDTO3` (`voeux/item`): 23 leaves and two blocks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Voeu {
     #[allow(missing_docs)]
@@ -245,6 +248,7 @@ pub struct Voeu {
 
 /// `TableauVoeu3` (`voeux`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Voeux {
     /// Meaning undocumented; accepted and ignored (OPI-15 f).
@@ -257,6 +261,7 @@ pub struct Voeux {
 
 /// `DonneesOpiDTO10` (`_donneesOpi`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct DonneesOpi {
     /// Address during the academic year.

@@ -4,11 +4,13 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+#[utoipa::path(get, path = "/health/live", tag = "health", security(()), responses((status = 200, description = "The process answers", body = Object)))]
 /// `GET /health/live`: the process answers.
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(get, path = "/health/ready", tag = "health", security(()), responses((status = 200, description = "The database answers", body = Object), (status = 503, description = "Database unavailable", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /health/ready`: the database answers.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let checked = state
@@ -30,6 +32,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "health", security(()), responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

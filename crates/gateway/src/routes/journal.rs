@@ -35,8 +35,17 @@ pub struct JournalQuery {
     pub offset: Option<i64>,
 }
 
+/// A page of the journal.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JournalList {
+    /// Entries, newest first.
+    pub entries: Vec<JournalEntry>,
+    /// Pagination.
+    pub meta: crate::openapi::ListMetaDoc,
+}
+
 /// One journal entry as served.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
     id: i64,
@@ -97,6 +106,7 @@ fn time(field: &str, value: Option<&String>) -> ApiResult<Option<chrono::NaiveDa
         .transpose()
 }
 
+#[utoipa::path(get, path = "/api/v1/journal", tag = "journal", params(("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"), ("client" = Option<String>, Query), ("operation" = Option<String>, Query), ("outcome" = Option<String>, Query, description = "ok, rejected or error"), ("key" = Option<String>, Query), ("faultKey" = Option<String>, Query), ("requestId" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)), responses((status = 200, description = "Entries, newest first", body = crate::routes::journal::JournalList), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /api/v1/journal`
 pub async fn search(
     caller: Caller,

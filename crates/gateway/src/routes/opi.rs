@@ -28,6 +28,7 @@ fn not_found(code: &str) -> ApiError {
     ))
 }
 
+#[utoipa::path(put, path = "/api/v1/opi/{code}", tag = "opi", params(("code" = String, Path, description = "codOpiIntEpo"), ("partial" = Option<bool>, Query, description = "Store the valid vœux and report the rejected ones")), request_body = apogee_domain::opi::dto::DonneesOpi, responses((status = 201, description = "Created", body = crate::opi::PushResponse), (status = 200, description = "Updated (merge and no-op included)", body = crate::opi::PushResponse), (status = 409, description = "Identity conflict (OPI-4, OPI-6)", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `PUT /api/v1/opi/{codOpiIntEpo}[?partial=true]` with the DTO10 JSON body.
 pub async fn put(
     req: HttpRequest,
@@ -72,6 +73,7 @@ pub async fn put(
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/opi/{code}", tag = "opi", params(("code" = String, Path, description = "codOpiIntEpo or an alias")), responses((status = 200, description = "The stored OPI, DTO shape", body = Object), (status = 404, description = "Unknown OPI", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /api/v1/opi/{code}` (the code may be an alias).
 pub async fn get(
     req: HttpRequest,
@@ -118,6 +120,7 @@ pub struct SearchQuery {
     pub offset: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/opi", tag = "opi", params(("ine" = Option<String>, Query), ("codEtu" = Option<i64>, Query), ("nom" = Option<String>, Query), ("prenom" = Option<String>, Query), ("dateNaissance" = Option<String>, Query, description = "ddMMyyyy or yyyy-MM-dd"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)), responses((status = 200, description = "Matching OPIs", body = Object), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /api/v1/opi?ine=&codEtu=&nom=&prenom=&dateNaissance=`
 pub async fn search(
     caller: Caller,
@@ -165,6 +168,7 @@ pub async fn search(
     Ok(HttpResponse::Ok().json(json!({"opis": opis, "meta": ListMeta { total, limit, offset }})))
 }
 
+#[utoipa::path(delete, path = "/api/v1/opi/{code}/voeux", tag = "opi", params(("code" = String, Path)), responses((status = 200, description = "Deleted vœux", body = Object), (status = 404, description = "Unknown OPI", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `DELETE /api/v1/opi/{code}/voeux`: explicit delete-all (replaces OPI-15 b).
 pub async fn delete_voeux(
     req: HttpRequest,
@@ -191,6 +195,7 @@ pub async fn delete_voeux(
     Ok(HttpResponse::Ok().json(json!({"codOpiIntEpo": code, "deleted": deleted})))
 }
 
+#[utoipa::path(delete, path = "/api/v1/opi/{code}", tag = "opi", params(("code" = String, Path)), responses((status = 204, description = "Deleted"), (status = 404, description = "Unknown OPI", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `DELETE /api/v1/opi/{code}`: the OPI with its vœux.
 pub async fn delete(
     req: HttpRequest,
@@ -206,9 +211,20 @@ pub async fn delete(
     let lookup = code.clone();
     let found = state
         .db
-        .write(move |c| -> Result<_, DbError> {
+        .write(move |c| -> Result<_, apogee_db::WriteError> {
             match opi::find_by_code(c, &lookup)? {
-                Some(row) => Ok(opi::delete(c, row.cod_ind_opi)? > 0),
+                Some(row) => {
+                    // OPI-21: not while laissez-passer reference it.
+                    let lps = apogee_db::repo::lp::count_for_opi(c, row.cod_ind_opi)?;
+                    if lps > 0 {
+                        return Err(Error::conflict(
+                            FaultKey::new("functionnal", "bddrules", "integrite", "laissezPasser"),
+                            format!("L'OPI {} porte {lps} laissez-passer : supprimez-les d'abord (DELETE /api/v1/laissez-passer/…)", row.cod_opi_int_epo),
+                        )
+                        .into());
+                    }
+                    Ok(opi::delete(c, row.cod_ind_opi)? > 0)
+                }
                 None => Ok(false),
             }
         })
@@ -220,6 +236,7 @@ pub async fn delete(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/opi/duplicates", tag = "opi", params(("limit" = Option<i64>, Query)), responses((status = 200, description = "Duplicate suspects", body = Object), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /api/v1/opi/duplicates`: pairs of OPIs sharing an INE, a codEtu or a match key.
 pub async fn duplicates(
     caller: Caller,
@@ -296,6 +313,7 @@ where
     Ok(file)
 }
 
+#[utoipa::path(post, path = "/api/v1/opi/batch", tag = "opi", params(("format" = Option<String>, Query, description = "ndjson, pegase or parcoursup"), ("mode" = Option<String>, Query, description = "partial (default) or atomic"), ("codCge" = Option<String>, Query), ("codEtp" = Option<String>, Query), ("codVrsVet" = Option<String>, Query), ("prefixe" = Option<String>, Query)), request_body(content = String, description = "NDJSON (application/x-ndjson), Pégase multipart (candidat, candidature) or Parcoursup CSV (text/csv)", content_type = "text/csv"), responses((status = 200, description = "Per-line report and summary", body = crate::opi_batch::BatchReport), (status = 413, description = "Upload too large", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `POST /api/v1/opi/batch`: NDJSON (`application/x-ndjson`), Pégase files (`multipart/form-data`
 /// with parts `candidat` and `candidature`) or a Parcoursup export (`text/csv`, with `codCge`,
 /// `codEtp`, `codVrsVet` and `prefixe`).

@@ -27,6 +27,7 @@ fn find_table(name: &str) -> ApiResult<&'static TableDef> {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/referential", tag = "referential", responses((status = 200, description = "Tables, Apogée names, row counts", body = Object), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /api/v1/referential`: the tables with their row counts.
 pub async fn tables(_caller: Caller, state: web::Data<AppState>) -> HttpResponse {
     let snapshot = state.referential();
@@ -46,6 +47,7 @@ pub async fn tables(_caller: Caller, state: web::Data<AppState>) -> HttpResponse
     HttpResponse::Ok().json(json!({"tables": tables, "meta": {"version": snapshot.version}}))
 }
 
+#[utoipa::path(get, path = "/api/v1/referential/{table}", tag = "referential", params(("table" = String, Path, description = "Table name (etapes, centres-gestion …)"), ("limit" = Option<i64>, Query, description = "Page size, 1–1000"), ("offset" = Option<i64>, Query, description = "Rows skipped")), responses((status = 200, description = "Rows (DTO field names) and meta; any column name filters by equality", body = Object), (status = 404, description = "Unknown table", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `GET /api/v1/referential/{table}?<column>=<value>&limit=&offset=`
 pub async fn list(
     req: HttpRequest,
@@ -107,6 +109,7 @@ pub struct PutQuery {
     pub partial: bool,
 }
 
+#[utoipa::path(put, path = "/api/v1/referential/{table}", tag = "referential", params(("table" = String, Path, description = "Table name"), ("partial" = Option<bool>, Query, description = "Write the valid rows even when some are refused")), request_body(content = String, description = "CSV (text/csv, header line) or JSON array (application/json)", content_type = "text/csv"), responses((status = 200, description = "Import report", body = crate::referential::ImportReport), (status = 404, description = "Unknown table", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 415, description = "Not CSV or JSON", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
 /// `PUT /api/v1/referential/{table}` with a CSV (`text/csv`) or JSON (`application/json`) body.
 pub async fn put(
     req: HttpRequest,

@@ -87,3 +87,28 @@ async fn jaxws_client_generated_with_wsimport() -> TestResult {
     }
     run("bash", &[&format!("{DIR}/jaxws_opi.sh")]).await
 }
+
+#[tokio::test]
+async fn schemathesis_finds_no_failure_against_the_openapi_document() -> TestResult {
+    if !available("schemathesis", &["--version"]) {
+        return Ok(());
+    }
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return Ok(()) };
+    let out = Command::new("schemathesis")
+        .args(["run", &app.url("/api-docs/openapi.json")])
+        .args(["-H", &format!("Authorization: Bearer {}", app.admin_token)])
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+            "--max-examples",
+            "15",
+            "--seed",
+            "20261123",
+        ])
+        .env("SCHEMATHESIS_TELEMETRY", "false")
+        .output()?;
+    app.stop().await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found failures:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}

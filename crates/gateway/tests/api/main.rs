@@ -8,6 +8,7 @@ mod health;
 mod interop;
 mod journal;
 mod lp;
+mod openapi;
 mod opi_batch;
 mod opi_rest;
 mod opi_soap;

@@ -1,0 +1,427 @@
+//! `apogee`: pushes OPIs, imports the referential, reads the journal, from files and scripts.
+//! Settings from flags, `APOGEE_URL` / `APOGEE_TOKEN` / `APOGEE_USER`. Exit codes: 0 all good,
+//! 1 some records or rows refused, 2 usage or connection error.
+
+use apogee_client::gateway::{ClientError, GatewayClient};
+use clap::{CommandFactory, Parser, Subcommand};
+use serde_json::Value;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Command line of the Apogée gateway.
+#[derive(Debug, Parser)]
+#[command(name = "apogee", version, about)]
+struct Cli {
+    /// Gateway base URL.
+    #[arg(
+        long,
+        env = "APOGEE_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    url: String,
+    /// API client secret (REST Bearer; SOAP Basic password).
+    #[arg(
+        long,
+        env = "APOGEE_TOKEN",
+        hide_env_values = true,
+        global = true,
+        default_value = ""
+    )]
+    token: String,
+    /// API client name (HTTP Basic user of SOAP calls).
+    #[arg(long, env = "APOGEE_USER", default_value = "admin", global = true)]
+    user: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// OPIs (pre-registrations).
+    #[command(subcommand)]
+    Opi(OpiCommand),
+    /// The referential.
+    #[command(subcommand)]
+    Ref(RefCommand),
+    /// The call journal.
+    Journal {
+        /// Only calls of the last period: `30m`, `1h`, `2d`.
+        #[arg(long)]
+        since: Option<String>,
+        /// `ok`, `rejected` or `error`.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// Operation (`mettreajourDonneesOpi_v10`, `PUT /api/v1/opi/{code}` …).
+        #[arg(long)]
+        operation: Option<String>,
+        /// Client name.
+        #[arg(long)]
+        client: Option<String>,
+        /// Business key (codOpiIntEpo, numOPI, codEtu …).
+        #[arg(long)]
+        key: Option<String>,
+        /// Most entries shown.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Shell completion script.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OpiCommand {
+    /// Push OPIs: one JSON file, an NDJSON file, or a Pégase `candidat` + `candidature` pair.
+    Push {
+        /// `.json` (one OPI), `.ndjson` (one per line), or the Pégase `candidat` file.
+        file: PathBuf,
+        /// The Pégase `candidature` file (makes FILE the `candidat` file).
+        #[arg(long)]
+        candidatures: Option<PathBuf>,
+        /// Batch mode: `partial` (default) or `atomic`.
+        #[arg(long, default_value = "partial")]
+        mode: String,
+        /// One OPI: store the valid vœux and report the rejected ones.
+        #[arg(long)]
+        partial: bool,
+        /// One OPI: push over SOAP (`mettreajourDonneesOpi_v10`) instead of REST.
+        #[arg(long)]
+        soap: bool,
+        /// Write the per-line report (JSON) to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Show a stored OPI.
+    Get {
+        /// codOpiIntEpo (or an alias).
+        code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RefCommand {
+    /// Import `<table>.csv` files of a directory (or one file), in dependency order.
+    Import {
+        /// Directory or file.
+        path: PathBuf,
+        /// Write the valid rows even when some are refused.
+        #[arg(long)]
+        partial: bool,
+    },
+}
+
+/// Outcome of a command: 0 all good, 1 refusals.
+type Outcome = Result<u8, anyhow::Error>;
+
+fn print(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn refusal(e: &ClientError) -> Option<u8> {
+    match e {
+        ClientError::Problem(p) => {
+            eprintln!("refusé ({} {}) : {}", p.status, p.fault_key, p.detail);
+            for err in &p.errors {
+                let at = err
+                    .line
+                    .map(|l| format!("ligne {l} : "))
+                    .unwrap_or_default();
+                eprintln!("  {at}{} ({})", err.message, err.fault_key);
+            }
+            Some(1)
+        }
+        ClientError::Fault { key, message } => {
+            eprintln!("faute SOAP {key} : {message}");
+            Some(1)
+        }
+        _ => None,
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+fn since(spec: &str) -> anyhow::Result<String> {
+    let (n, unit) = spec.split_at(
+        spec.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len(),
+    );
+    let n: i64 = n
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--since: `{spec}` (30m, 1h, 2d)"))?;
+    let d = match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" => chrono::Duration::minutes(n),
+        "h" | "" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => anyhow::bail!("--since: unit `{unit}` (s, m, h, d)"),
+    };
+    Ok((chrono::Utc::now() - d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+async fn batch_report(report: Value, out: Option<&Path>) -> Outcome {
+    let s = &report["summary"];
+    eprintln!(
+        "{} lus : {} créés, {} mis à jour, {} inchangés, {} rejetés{}",
+        s["total"],
+        s["created"],
+        s["updated"],
+        s["unchanged"],
+        s["rejected"],
+        if report["written"] == false {
+            " (mode atomique : rien n'a été écrit)"
+        } else {
+            ""
+        }
+    );
+    for line in report["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["status"] == "rejected")
+    {
+        eprintln!(
+            "  ligne {} ({}) : {} ({})",
+            line["line"],
+            line["key"].as_str().unwrap_or("-"),
+            line["message"].as_str().unwrap_or(""),
+            line["faultKey"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(path) = out {
+        tokio::fs::write(path, serde_json::to_vec_pretty(&report)?).await?;
+        eprintln!("rapport : {}", path.display());
+    }
+    Ok(if s["rejected"].as_u64().unwrap_or(0) > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+async fn push(client: &GatewayClient, user: &str, cmd: OpiCommand) -> Outcome {
+    let OpiCommand::Push {
+        file,
+        candidatures,
+        mode,
+        partial,
+        soap,
+        report,
+    } = cmd
+    else {
+        anyhow::bail!("not a push");
+    };
+    let query = vec![("mode", mode)];
+    if let Some(cands) = candidatures {
+        let boundary = format!("apogee-cli-{}", chrono::Utc::now().timestamp_micros());
+        let mut body = Vec::new();
+        for (name, path) in [("candidat", &file), ("candidature", &cands)] {
+            let content = tokio::fs::read(path).await?;
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+            body.extend(content);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let bar = progress_bar(body.len() as u64);
+        let b = bar.clone();
+        let r = client
+            .opi_batch(
+                std::io::Cursor::new(body),
+                &format!("multipart/form-data; boundary={boundary}"),
+                &query,
+                move |n| b.set_position(n),
+            )
+            .await;
+        bar.finish_and_clear();
+        return batch_report(r?, report.as_deref()).await;
+    }
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "ndjson" || ext == "jsonl" {
+        let f = tokio::fs::File::open(&file).await?;
+        let bar = progress_bar(f.metadata().await?.len());
+        let b = bar.clone();
+        let r = client
+            .opi_batch(f, "application/x-ndjson", &query, move |n| {
+                b.set_position(n)
+            })
+            .await;
+        bar.finish_and_clear();
+        return batch_report(r?, report.as_deref()).await;
+    }
+    let donnees: apogee_domain::opi::dto::DonneesOpi =
+        serde_json::from_slice(&tokio::fs::read(&file).await?)?;
+    let code = donnees
+        .individu
+        .as_ref()
+        .and_then(|i| i.cod_opi_int_epo.clone())
+        .ok_or_else(|| anyhow::anyhow!("individu.codOpiIntEpo manquant"))?;
+    if soap {
+        client.opi_soap_v10(user, &donnees).await?;
+        eprintln!("OPI {code} enregistrée (SOAP)");
+        return Ok(0);
+    }
+    let answer = client.opi_put(&code, &donnees, partial).await?;
+    print(&answer);
+    Ok(
+        if answer["voeux"]["rejected"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+async fn import(client: &GatewayClient, path: &Path, partial: bool) -> Outcome {
+    let mut files: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let order = |p: &PathBuf| {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        apogee_domain::referential::TABLES
+            .iter()
+            .position(|t| t.name == stem)
+            .unwrap_or(usize::MAX)
+    };
+    files.sort_by_key(order);
+    let mut code = 0;
+    for f in files {
+        let Some(table) = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| apogee_domain::referential::table(s).is_some())
+        else {
+            anyhow::bail!("{} : pas une table du référentiel", f.display());
+        };
+        match client
+            .referential_put_csv(table, tokio::fs::read(&f).await?, partial)
+            .await
+        {
+            Ok(r) => eprintln!(
+                "{:<28} {} créés, {} mis à jour, {} inchangés, {} rejetés",
+                table, r["created"], r["updated"], r["unchanged"], r["rejected"]
+            ),
+            Err(e) => match refusal(&e) {
+                Some(c) => code = c,
+                None => return Err(e.into()),
+            },
+        }
+    }
+    Ok(code)
+}
+
+async fn run(cli: Cli) -> Outcome {
+    if let Command::Completions { shell } = &cli.command {
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "apogee",
+            &mut std::io::stdout(),
+        );
+        return Ok(0);
+    }
+    if cli.token.is_empty() {
+        anyhow::bail!("secret manquant : --token ou APOGEE_TOKEN");
+    }
+    let client = GatewayClient::new(&cli.url, &cli.token)?;
+    let result = match cli.command {
+        Command::Opi(OpiCommand::Get { code }) => client.opi_get(&code).await.map(|v| {
+            print(&v);
+            0
+        }),
+        Command::Opi(cmd) => {
+            return push(&client, &cli.user, cmd).await.or_else(|e| {
+                match e.downcast_ref::<ClientError>().and_then(refusal) {
+                    Some(c) => Ok(c),
+                    None => Err(e),
+                }
+            });
+        }
+        Command::Ref(RefCommand::Import { path, partial }) => {
+            return import(&client, &path, partial).await;
+        }
+        Command::Journal {
+            since: s,
+            outcome,
+            operation,
+            client: c,
+            key,
+            limit,
+        } => {
+            let mut q = vec![("limit", limit.to_string())];
+            if let Some(s) = s {
+                q.push(("from", since(&s)?));
+            }
+            for (k, v) in [
+                ("outcome", outcome),
+                ("operation", operation),
+                ("client", c),
+                ("key", key),
+            ] {
+                if let Some(v) = v {
+                    q.push((k, v));
+                }
+            }
+            client.journal(&q).await.map(|v| {
+                for e in v["entries"].as_array().into_iter().flatten() {
+                    println!(
+                        "{} {:<8} {:<9} {:<40} {:<12} {}",
+                        e["at"].as_str().unwrap_or(""),
+                        e["outcome"].as_str().unwrap_or(""),
+                        e["client"].as_str().unwrap_or("-"),
+                        e["operation"].as_str().unwrap_or(""),
+                        e["key"].as_str().unwrap_or("-"),
+                        e["faultKey"].as_str().unwrap_or("")
+                    );
+                }
+                0
+            })
+        }
+        Command::Completions { .. } => Ok(0),
+    };
+    match result {
+        Ok(c) => Ok(c),
+        Err(e) => match refusal(&e) {
+            Some(c) => Ok(c),
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("erreur : {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Typed client of the gateway: REST (Bearer) and SOAP (HTTP Basic) channels.
+//!
+//! ```no_run
+//! # async fn push() -> Result<(), apogee_client::gateway::ClientError> {
+//! use apogee_client::gateway::GatewayClient;
+//! use apogee_domain::opi::dto::DonneesOpi;
+//!
+//! let client = GatewayClient::new("http://localhost:8080", "apg_…secret…")?;
+//! let opi: DonneesOpi = serde_json::from_str(r#"{"individu": {"codOpiIntEpo": "EC00000001",
+//!     "donneesNaissance": {"dateNaiIndOpi": "14032005", "temDateNaiRelOpi": "N"},
+//!     "etatCivil": {"libNomPatIndOpi": "MARTIN", "libPr1IndOpi": "LEA"}}}"#)?;
+//! let answer = client.opi_put("EC00000001", &opi, false).await?;
+//! println!("stored as {} (codIndOpi {})", answer["codOpiIntEpo"], answer["codIndOpi"]);
+//! # Ok(()) }
+//! ```
+
+use apogee_domain::opi::dto::DonneesOpi;
+use serde::Deserialize;
+use serde_json::Value;
+use std::time::Duration;
+
+/// One failure listed in a problem body.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemError {
+    /// Apogée fault key.
+    pub fault_key: String,
+    /// Reason code.
+    pub code: String,
+    /// Field path.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Line of a file.
+    #[serde(default)]
+    pub line: Option<u64>,
+    /// French message.
+    pub message: String,
+}
+
+/// An RFC 9457 problem body answered by the gateway.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// Problem type URI.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// French explanation.
+    pub detail: String,
+    /// Apogée fault key.
+    pub fault_key: String,
+    /// Trace id.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    /// Every failure.
+    #[serde(default)]
+    pub errors: Vec<ProblemError>,
+}
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The gateway could not be reached (or answered nothing usable).
+    #[error("connexion à la passerelle impossible : {0}")]
+    Connect(#[from] reqwest::Error),
+    /// The gateway refused the request with a problem body.
+    #[error("{} ({}) : {}", .0.status, .0.fault_key, .0.detail)]
+    Problem(Box<Problem>),
+    /// A SOAP fault.
+    #[error("faute SOAP {key} : {message}")]
+    Fault {
+        /// Apogée key (faultstring).
+        key: String,
+        /// `lastErrorMsg`.
+        message: String,
+    },
+    /// An answer that is neither success nor a problem.
+    #[error("réponse inattendue ({status}) : {body}")]
+    Unexpected {
+        /// HTTP status.
+        status: u16,
+        /// Body (truncated).
+        body: String,
+    },
+    /// A local file could not be read.
+    #[error("fichier : {0}")]
+    Io(#[from] std::io::Error),
+    /// A payload could not be encoded or decoded.
+    #[error("format : {0}")]
+    Format(String),
+}
+
+impl From<serde_json::Error> for ClientError {
+    fn from(e: serde_json::Error) -> Self {
+        ClientError::Format(e.to_string())
+    }
+}
+
+impl ClientError {
+    /// The Apogée fault key of a refusal, if any.
+    pub fn fault_key(&self) -> Option<&str> {
+        match self {
+            ClientError::Problem(p) => Some(&p.fault_key),
+            ClientError::Fault { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// Client of one gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    retries: u32,
+}
+
+async fn answer(res: reqwest::Response) -> Result<Value, ClientError> {
+    let status = res.status().as_u16();
+    let bytes = res.bytes().await?;
+    if (200..300).contains(&status) {
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        return Ok(serde_json::from_slice(&bytes)?);
+    }
+    match serde_json::from_slice::<Problem>(&bytes) {
+        Ok(p) => Err(ClientError::Problem(Box::new(p))),
+        Err(_) => Err(ClientError::Unexpected {
+            status,
+            body: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
+        }),
+    }
+}
+
+fn transient(status: reqwest::StatusCode) -> bool {
+    matches!(status.as_u16(), 502..=504)
+}
+
+impl GatewayClient {
+    /// A client for `base` (e.g. `https://apogee-ws.univ.fr`) with a REST secret.
+    pub fn new(base: &str, token: &str) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .connect_timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(GatewayClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            retries: 3,
+        })
+    }
+
+    /// Retries of idempotent calls on connection errors and 502/503/504 (default 3).
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends an idempotent request, retrying with exponential backoff.
+    async fn idempotent(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Value, ClientError> {
+        let mut attempt = 0;
+        loop {
+            let sent = build().bearer_auth(&self.token).send().await;
+            let retry = match &sent {
+                Err(e) => e.is_connect() || e.is_timeout(),
+                Ok(res) => transient(res.status()),
+            };
+            if !retry || attempt >= self.retries {
+                return answer(sent?).await;
+            }
+            attempt += 1;
+            let wait = Duration::from_millis(200 * 2u64.pow(attempt));
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// `GET /api/v1/me`.
+    pub async fn me(&self) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.get(self.url("/api/v1/me")))
+            .await
+    }
+
+    /// `GET /api/v1/referential/{table}` with equality filters.
+    pub async fn referential(
+        &self,
+        table: &str,
+        filters: &[(&str, &str)],
+    ) -> Result<Value, ClientError> {
+        let filters: Vec<(String, String)> = filters
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.idempotent(|| {
+            self.http
+                .get(self.url(&format!("/api/v1/referential/{table}")))
+                .query(&filters)
+        })
+        .await
+    }
+
+    /// `PUT /api/v1/referential/{table}` with a CSV file's content.
+    pub async fn referential_put_csv(
+        &self,
+        table: &str,
+        csv: Vec<u8>,
+        partial: bool,
+    ) -> Result<Value, ClientError> {
+        self.idempotent(|| {
+            self.http
+                .put(self.url(&format!("/api/v1/referential/{table}")))
+                .query(&[("partial", partial)])
+                .header("Content-Type", "text/csv")
+                .body(csv.clone())
+        })
+        .await
+    }
+
+    /// `GET /api/v1/journal` with filters (`from`, `client`, `operation`, `outcome`, `key`, `faultKey` …).
+    pub async fn journal(&self, filters: &[(&str, String)]) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.get(self.url("/api/v1/journal")).query(filters))
+            .await
+    }
+
+    /// `PUT /api/v1/opi/{code}`: identifiers, vœux outcomes and warnings.
+    pub async fn opi_put(
+        &self,
+        code: &str,
+        donnees: &DonneesOpi,
+        partial: bool,
+    ) -> Result<Value, ClientError> {
+        self.idempotent(|| {
+            self.http
+                .put(self.url(&format!("/api/v1/opi/{code}")))
+                .query(&[("partial", partial)])
+                .json(donnees)
+        })
+        .await
+    }
+
+    /// `GET /api/v1/opi/{code}`.
+    pub async fn opi_get(&self, code: &str) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.get(self.url(&format!("/api/v1/opi/{code}"))))
+            .await
+    }
+
+    /// `DELETE /api/v1/opi/{code}/voeux`.
+    pub async fn opi_delete_voeux(&self, code: &str) -> Result<Value, ClientError> {
+        self.idempotent(|| {
+            self.http
+                .delete(self.url(&format!("/api/v1/opi/{code}/voeux")))
+        })
+        .await
+    }
+
+    /// `POST /api/v1/opi/batch` streaming `body` (`content_type` says the format), calling
+    /// `progress` with the bytes sent so far. Not retried (a batch may have been applied).
+    pub async fn opi_batch<R>(
+        &self,
+        body: R,
+        content_type: &str,
+        query: &[(&str, String)],
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Value, ClientError>
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        let res = self
+            .http
+            .post(self.url("/api/v1/opi/batch"))
+            .query(query)
+            .bearer_auth(&self.token)
+            .header("Content-Type", content_type)
+            .body(progress_body(body, progress))
+            .send()
+            .await?;
+        answer(res).await
+    }
+
+    /// `mettreajourDonneesOpi_v10` over SOAP with HTTP Basic `user:<secret>`.
+    pub async fn opi_soap_v10(&self, user: &str, donnees: &DonneesOpi) -> Result<(), ClientError> {
+        let xml = apogee_soap::request::opi_v10(donnees)
+            .map_err(|e| ClientError::Format(e.to_string()))?;
+        let res = self
+            .http
+            .post(self.url("/apo-commun-servicesMetiers/services/OpiMetier"))
+            .basic_auth(user, Some(&self.token))
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("SOAPAction", "\"\"")
+            .body(xml)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        let body = res.text().await?;
+        if status == 200 {
+            return Ok(());
+        }
+        match apogee_soap::request::parse_fault(&body) {
+            Some(f) => Err(ClientError::Fault {
+                message: f.last_error.unwrap_or_default(),
+                key: f.key,
+            }),
+            None => Err(ClientError::Unexpected {
+                status,
+                body: body.chars().take(500).collect(),
+            }),
+        }
+    }
+}
+
+/// A streamed request body reporting the bytes read.
+pub fn progress_body<R>(reader: R, progress: impl Fn(u64) + Send + Sync + 'static) -> reqwest::Body
+where
+    R: tokio::io::AsyncRead + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let mut sent = 0u64;
+    let stream = tokio_util::io::ReaderStream::new(reader).map(move |chunk| {
+        if let Ok(c) = &chunk {
+            sent += c.len() as u64;
+            progress(sent);
+        }
+        chunk
+    });
+    reqwest::Body::wrap_stream(stream)
+}

@@ -1,0 +1,2 @@
+DROP TABLE telem_iaa_tpj;
+DROP TABLE opi_pj;

@@ -1,0 +1,2 @@
+DROP TABLE cvec_check;
+DROP TABLE cvec_attestation;

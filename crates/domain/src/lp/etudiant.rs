@@ -1,0 +1,835 @@
+//! The student register (`domain.md` §2.3: INDIVIDU, INS_ADM_ANU, INS_ADM_ETP,
+//! IND_SANCTIONNE_BLO): the DTO (`PUT /api/v1/etudiants/{codEtu}`), its validation, and the
+//! batch formats (CSV with physical line numbers, NDJSON) read as streams.
+
+use super::leaf;
+use crate::error::{Error, FaultKey, FieldError};
+use crate::ine::{self, IneFamily, IneValidity};
+use crate::opi::Warning;
+use crate::opi::check::Checker;
+use crate::opi::rules::match_key;
+use crate::text::{fold_name, present};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Read};
+
+/// An annual enrolment (`INS_ADM_ANU`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IaaDto {
+    /// Year.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_anu: Option<String>,
+    /// `E` (en cours) or `A` (annulée).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub eta_iaa: Option<String>,
+}
+
+/// An enrolment in a VET (`INS_ADM_ETP`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IaeDto {
+    /// Year.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_anu: Option<String>,
+    /// Étape.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_etp: Option<String>,
+    /// Version d'étape.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_vrs_vet: Option<String>,
+    /// `E` en cours, `A` annulée, `R` résiliée, `C` en création.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub eta_iae: Option<String>,
+    /// `A` awaiting payment, `P` paid.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub eta_pmt_iae: Option<String>,
+}
+
+/// An explicit ban (`IND_SANCTIONNE_BLO` + `BLOCAGE`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BlocageDto {
+    /// Ban code.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_blo: Option<String>,
+    /// `A` or `T`.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub typ_blo: Option<String>,
+    /// Label.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub lib_blo: Option<String>,
+}
+
+/// A student (`INDIVIDU`), with optionally its enrolments and bans. An absent list leaves the
+/// stored list unchanged; a present one (even empty) replaces it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EtudiantDto {
+    /// Student number, 1 to 8 digits.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub cod_etu: Option<String>,
+    /// INE (11 characters).
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub ine: Option<String>,
+    /// Birth surname.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub lib_nom_pat_ind: Option<String>,
+    /// Usage surname.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub lib_nom_usu_ind: Option<String>,
+    /// First name.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub lib_pr1_ind: Option<String>,
+    /// Birth date, `yyyy-MM-dd` or `ddMMyyyy`.
+    #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
+    pub date_nai_ind: Option<String>,
+    /// Annual enrolments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inscriptions_annuelles: Option<Vec<IaaDto>>,
+    /// Enrolments in VETs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inscriptions_etapes: Option<Vec<IaeDto>>,
+    /// Bans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocages: Option<Vec<BlocageDto>>,
+}
+
+/// A checked annual enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Iaa {
+    /// Year.
+    pub cod_anu: String,
+    /// State.
+    pub eta_iaa: String,
+}
+
+/// A checked VET enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Iae {
+    /// Year.
+    pub cod_anu: String,
+    /// Étape.
+    pub cod_etp: String,
+    /// Version d'étape.
+    pub cod_vrs_vet: i32,
+    /// State.
+    pub eta_iae: String,
+    /// Payment state.
+    pub eta_pmt_iae: Option<String>,
+}
+
+/// A checked ban.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blocage {
+    /// Code.
+    pub cod_blo: String,
+    /// Type.
+    pub typ_blo: String,
+    /// Label.
+    pub lib_blo: Option<String>,
+}
+
+/// A student that passed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EtudiantIntake {
+    /// Student number.
+    pub cod_etu: i64,
+    /// Normalised INE.
+    pub ine: Option<String>,
+    /// Birth surname.
+    pub nom_pat: String,
+    /// Usage surname.
+    pub nom_usu: Option<String>,
+    /// First name.
+    pub prenom: String,
+    /// Birth date.
+    pub date_naissance: NaiveDate,
+    /// Normalised surname + first name + birth date.
+    pub match_key: String,
+    /// Annual enrolments (sorted), when sent.
+    pub inscriptions_annuelles: Option<Vec<Iaa>>,
+    /// VET enrolments (sorted), when sent.
+    pub inscriptions_etapes: Option<Vec<Iae>>,
+    /// Bans (sorted), when sent.
+    pub blocages: Option<Vec<Blocage>>,
+    /// Warnings.
+    pub warnings: Vec<Warning>,
+}
+
+fn name(
+    c: &mut Checker,
+    raw: &Option<String>,
+    p: &str,
+    max: usize,
+    required: bool,
+) -> Option<String> {
+    let v = if required {
+        c.required(raw, p, max)
+    } else {
+        c.text(raw, p, max)
+    }?;
+    let collapsed = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed
+        .chars()
+        .all(|ch| ch.is_alphabetic() || matches!(ch, ' ' | '-' | '\'' | '’'))
+    {
+        Some(collapsed)
+    } else {
+        c.invalid(
+            "NOM_INVALIDE",
+            p,
+            format!("{p} : seules les lettres, espaces, traits d'union et apostrophes sont admis"),
+        );
+        None
+    }
+}
+
+/// A birth date `yyyy-MM-dd` or `ddMMyyyy`, between 1900-01-01 and today.
+fn birth_date(c: &mut Checker, raw: &Option<String>, today: NaiveDate) -> Option<NaiveDate> {
+    let p = "dateNaiInd";
+    if present(raw.as_deref()).is_none() {
+        c.fail(
+            FaultKey::mandatory(p),
+            "CHAMP_OBLIGATOIRE",
+            p,
+            "dateNaiInd (date de naissance) est obligatoire",
+        );
+        return None;
+    }
+    let v = present(raw.as_deref()).unwrap_or_default();
+    let parsed = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().or_else(|| {
+        (v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| NaiveDate::parse_from_str(v, "%d%m%Y").ok())
+            .flatten()
+    });
+    let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    match parsed {
+        Some(d) if d >= min && d <= today => Some(d),
+        Some(_) => {
+            c.invalid(
+                "DATE_HORS_BORNES",
+                p,
+                format!("dateNaiInd {v} : hors des bornes (01/01/1900 – aujourd'hui)"),
+            );
+            None
+        }
+        None => {
+            c.invalid(
+                "DATE_INVALIDE",
+                p,
+                format!("dateNaiInd « {v} » n'est pas une date réelle (AAAA-MM-JJ ou JJMMAAAA)"),
+            );
+            None
+        }
+    }
+}
+
+/// Checks a student number (1 to 8 digits, 1..99 999 999).
+pub fn cod_etu(raw: &str) -> Option<i64> {
+    let v = raw.trim();
+    (!v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.parse::<i64>().ok())
+        .flatten()
+        .filter(|n| *n >= 1)
+}
+
+fn year(c: &mut Checker, raw: &Option<String>, p: &str) -> Option<String> {
+    if present(raw.as_deref()).is_none() {
+        c.fail(
+            FaultKey::mandatory("codAnu"),
+            "CHAMP_OBLIGATOIRE",
+            p,
+            format!("{p} est obligatoire"),
+        );
+        return None;
+    }
+    c.digits(raw, p, 4)
+}
+
+/// Validates a student: codEtu, INE (`ine::check`), names, birth date, enrolments and bans.
+pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, Error> {
+    let mut c = Checker::default();
+    let etu = match present(dto.cod_etu.as_deref()) {
+        None => {
+            c.fail(
+                FaultKey::mandatory("codEtu"),
+                "CHAMP_OBLIGATOIRE",
+                "codEtu",
+                "codEtu (numéro d'étudiant) est obligatoire",
+            );
+            None
+        }
+        Some(v) => {
+            let n = cod_etu(v);
+            if n.is_none() {
+                c.invalid(
+                    "FORMAT",
+                    "codEtu",
+                    format!("codEtu « {v} » : numéro d'étudiant de 1 à 8 chiffres attendu"),
+                );
+            }
+            n
+        }
+    };
+    let ine_value = match present(dto.ine.as_deref()) {
+        None => None,
+        Some(raw) => {
+            let checked = ine::check(raw);
+            match checked.valid {
+                IneValidity::False if checked.family == IneFamily::None => None,
+                IneValidity::False => {
+                    c.fail(
+                        FaultKey::noncoherent("ine"),
+                        checked.reason.as_str(),
+                        "ine",
+                        format!("INE : {}", checked.message),
+                    );
+                    None
+                }
+                IneValidity::Remote => {
+                    c.warn(
+                        "INE_NON_VERIFIE",
+                        Some("ine"),
+                        format!(
+                            "INE {} de forme correcte mais non vérifiable hors ligne",
+                            checked.family.as_str()
+                        ),
+                    );
+                    Some(checked.normalized)
+                }
+                IneValidity::True => Some(checked.normalized),
+            }
+        }
+    };
+    let nom_pat = name(&mut c, &dto.lib_nom_pat_ind, "libNomPatInd", 30, true);
+    let nom_usu = name(&mut c, &dto.lib_nom_usu_ind, "libNomUsuInd", 30, false);
+    let prenom = name(&mut c, &dto.lib_pr1_ind, "libPr1Ind", 20, true);
+    let date = birth_date(&mut c, &dto.date_nai_ind, today);
+
+    let iaa = dto.inscriptions_annuelles.as_ref().map(|items| {
+        let mut out: Vec<Iaa> = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let p = format!("inscriptionsAnnuelles[{i}]");
+            let anu = year(&mut c, &it.cod_anu, &format!("{p}.codAnu"));
+            let eta = c.one_of(&it.eta_iaa, &format!("{p}.etaIaa"), &["E", "A"]);
+            if let (Some(cod_anu), Some(eta_iaa)) = (anu, eta) {
+                if out.iter().any(|o| o.cod_anu == cod_anu) {
+                    c.invalid(
+                        "DOUBLON",
+                        &format!("{p}.codAnu"),
+                        format!("inscription annuelle {cod_anu} en double"),
+                    );
+                } else {
+                    out.push(Iaa { cod_anu, eta_iaa });
+                }
+            }
+        }
+        out.sort();
+        out
+    });
+    let iae = dto.inscriptions_etapes.as_ref().map(|items| {
+        let mut out: Vec<Iae> = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let p = format!("inscriptionsEtapes[{i}]");
+            let anu = year(&mut c, &it.cod_anu, &format!("{p}.codAnu"));
+            let etp = c.required(&it.cod_etp, &format!("{p}.codEtp"), 6);
+            let vet = c
+                .int(&it.cod_vrs_vet, &format!("{p}.codVrsVet"), 0, 999)
+                .and_then(|n| i32::try_from(n).ok());
+            if present(it.cod_vrs_vet.as_deref()).is_none() {
+                c.fail(
+                    FaultKey::mandatory("codVrsVet"),
+                    "CHAMP_OBLIGATOIRE",
+                    &format!("{p}.codVrsVet"),
+                    format!("{p}.codVrsVet est obligatoire"),
+                );
+            }
+            let eta = c.one_of(&it.eta_iae, &format!("{p}.etaIae"), &["E", "A", "R", "C"]);
+            if present(it.eta_iae.as_deref()).is_none() {
+                c.fail(
+                    FaultKey::mandatory("etaIae"),
+                    "CHAMP_OBLIGATOIRE",
+                    &format!("{p}.etaIae"),
+                    format!("{p}.etaIae est obligatoire"),
+                );
+            }
+            let pmt = c.one_of(&it.eta_pmt_iae, &format!("{p}.etaPmtIae"), &["A", "P"]);
+            if let (Some(cod_anu), Some(cod_etp), Some(cod_vrs_vet), Some(eta_iae)) =
+                (anu, etp, vet, eta)
+            {
+                if out.iter().any(|o| {
+                    o.cod_anu == cod_anu && o.cod_etp == cod_etp && o.cod_vrs_vet == cod_vrs_vet
+                }) {
+                    c.invalid(
+                        "DOUBLON",
+                        &format!("{p}.codEtp"),
+                        format!("inscription {cod_anu} {cod_etp}/{cod_vrs_vet} en double"),
+                    );
+                } else {
+                    out.push(Iae {
+                        cod_anu,
+                        cod_etp,
+                        cod_vrs_vet,
+                        eta_iae,
+                        eta_pmt_iae: pmt,
+                    });
+                }
+            }
+        }
+        out.sort();
+        out
+    });
+    let blocages = dto.blocages.as_ref().map(|items| {
+        let mut out: Vec<Blocage> = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let p = format!("blocages[{i}]");
+            let code = c.required(&it.cod_blo, &format!("{p}.codBlo"), 10);
+            let typ = c.one_of(&it.typ_blo, &format!("{p}.typBlo"), &["A", "T"]);
+            if present(it.typ_blo.as_deref()).is_none() {
+                c.fail(
+                    FaultKey::mandatory("typBlo"),
+                    "CHAMP_OBLIGATOIRE",
+                    &format!("{p}.typBlo"),
+                    format!("{p}.typBlo est obligatoire (A ou T)"),
+                );
+            }
+            let lib = c.text(&it.lib_blo, &format!("{p}.libBlo"), 100);
+            if let (Some(cod_blo), Some(typ_blo)) = (code, typ) {
+                if out.iter().any(|o| o.cod_blo == cod_blo) {
+                    c.invalid(
+                        "DOUBLON",
+                        &format!("{p}.codBlo"),
+                        format!("blocage {cod_blo} en double"),
+                    );
+                } else {
+                    out.push(Blocage {
+                        cod_blo,
+                        typ_blo,
+                        lib_blo: lib,
+                    });
+                }
+            }
+        }
+        out.sort();
+        out
+    });
+
+    if !c.errors.is_empty() {
+        let who = present(dto.cod_etu.as_deref()).unwrap_or("?").to_owned();
+        let mut err = Error::validation(c.errors);
+        let prefix = |m: &str| format!("Étudiant {who} : {m}");
+        err.message = prefix(&err.message);
+        for e in &mut err.errors {
+            e.message = prefix(&e.message);
+        }
+        return Err(err);
+    }
+    let (Some(cod_etu), Some(nom_pat), Some(prenom), Some(date_naissance)) =
+        (etu, nom_pat, prenom, date)
+    else {
+        return Err(Error::internal("étudiant incomplet après validation"));
+    };
+    Ok(EtudiantIntake {
+        cod_etu,
+        ine: ine_value,
+        match_key: match_key(&nom_pat, &prenom, date_naissance),
+        nom_pat,
+        nom_usu,
+        prenom,
+        date_naissance,
+        inscriptions_annuelles: iaa,
+        inscriptions_etapes: iae,
+        blocages,
+        warnings: c.warnings,
+    })
+}
+
+/// One line of a batch file.
+#[derive(Debug)]
+pub struct BatchLine {
+    /// Physical line number (CSV header = 1; NDJSON first line = 1).
+    pub line: u64,
+    /// `codEtu` as read, for the report.
+    pub cod_etu: Option<String>,
+    /// The validated student, or every problem of the line.
+    pub result: Result<EtudiantIntake, Error>,
+}
+
+/// CSV columns: the six identity columns, then the compact enrolment and ban columns.
+pub const CSV_COLUMNS: &[&str] = &[
+    "codEtu",
+    "ine",
+    "libNomPatInd",
+    "libNomUsuInd",
+    "libPr1Ind",
+    "dateNaiInd",
+    "inscriptionsAnnuelles",
+    "inscriptionsEtapes",
+    "blocages",
+];
+
+/// CSV columns a file must have.
+pub const CSV_REQUIRED: &[&str] = &["codEtu", "libNomPatInd", "libPr1Ind", "dateNaiInd"];
+
+fn file_error(message: String) -> Error {
+    Error::validation(vec![FieldError::new(
+        FaultKey::noncoherent("fichier"),
+        "FICHIER_FORMAT",
+        None,
+        message,
+    )])
+}
+
+fn line_error(line: u64, message: String) -> Error {
+    Error::validation(vec![
+        FieldError::new(
+            FaultKey::noncoherent("ligne"),
+            "LIGNE_FORMAT",
+            None,
+            message,
+        )
+        .at_line(line),
+    ])
+}
+
+/// Locates the errors of a line.
+fn at_line(mut err: Error, line: u64) -> Error {
+    for e in &mut err.errors {
+        e.line = Some(line);
+    }
+    err
+}
+
+/// The items of a compact cell (`|`-separated), each split on its first `max - 1` colons.
+fn parts(cell: Option<&str>, max: usize) -> Option<Vec<Vec<String>>> {
+    let cell = present(cell)?;
+    Some(
+        cell.split('|')
+            .filter(|s| !s.trim().is_empty())
+            .map(|item| item.splitn(max, ':').map(|p| p.trim().to_owned()).collect())
+            .collect(),
+    )
+}
+
+fn nth(p: &[String], i: usize) -> Option<String> {
+    p.get(i).filter(|s| !s.is_empty()).cloned()
+}
+
+/// A CSV row into the DTO. The compact columns are lists separated by `|`:
+/// `inscriptionsAnnuelles` = `codAnu:etaIaa`, `inscriptionsEtapes` =
+/// `codAnu:codEtp:codVrsVet:etaIae[:etaPmtIae]`, `blocages` = `codBlo:typBlo[:libBlo]`.
+pub fn dto_from_cells(cells: &[Option<&str>]) -> EtudiantDto {
+    let cell = |i: usize| cells.get(i).copied().flatten().map(str::to_owned);
+    EtudiantDto {
+        cod_etu: cell(0),
+        ine: cell(1),
+        lib_nom_pat_ind: cell(2),
+        lib_nom_usu_ind: cell(3),
+        lib_pr1_ind: cell(4),
+        date_nai_ind: cell(5),
+        inscriptions_annuelles: parts(cells.get(6).copied().flatten(), 2).map(|items| {
+            items
+                .iter()
+                .map(|p| IaaDto {
+                    cod_anu: nth(p, 0),
+                    eta_iaa: nth(p, 1),
+                })
+                .collect()
+        }),
+        inscriptions_etapes: parts(cells.get(7).copied().flatten(), 5).map(|items| {
+            items
+                .iter()
+                .map(|p| IaeDto {
+                    cod_anu: nth(p, 0),
+                    cod_etp: nth(p, 1),
+                    cod_vrs_vet: nth(p, 2),
+                    eta_iae: nth(p, 3),
+                    eta_pmt_iae: nth(p, 4),
+                })
+                .collect()
+        }),
+        blocages: parts(cells.get(8).copied().flatten(), 3).map(|items| {
+            items
+                .iter()
+                .map(|p| BlocageDto {
+                    cod_blo: nth(p, 0),
+                    typ_blo: nth(p, 1),
+                    lib_blo: nth(p, 2),
+                })
+                .collect()
+        }),
+    }
+}
+
+/// Streams a CSV file of students (header line required; `,` or `;`; UTF-8 with or without BOM;
+/// RFC 4180 quotes; blank lines skipped; header names matched without case, `_` or `-`). A
+/// file-level problem (header) is the `Err`; each data line gives one [`BatchLine`] with its
+/// physical line number.
+pub fn read_csv<R: Read>(
+    input: R,
+    today: NaiveDate,
+) -> Result<impl Iterator<Item = BatchLine>, Error> {
+    let (counted, locator) = crate::lines::LineCounter::new(input);
+    let mut buffered = std::io::BufReader::new(counted);
+    let first = buffered
+        .fill_buf()
+        .map_err(|e| file_error(format!("Lecture impossible : {e}")))?;
+    let first_line = first.split(|b| *b == b'\n').next().unwrap_or_default();
+    let delimiter = if first_line.iter().filter(|b| **b == b';').count()
+        > first_line.iter().filter(|b| **b == b',').count()
+    {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(buffered);
+    let header = reader
+        .headers()
+        .map_err(|e| file_error(format!("En-tête illisible : {e}")))?
+        .clone();
+    let mut mapping: Vec<Option<usize>> = vec![None; CSV_COLUMNS.len()];
+    let mut unknown = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        match CSV_COLUMNS
+            .iter()
+            .position(|c| fold_name(c) == fold_name(h))
+        {
+            Some(k) if mapping[k].is_none() => mapping[k] = Some(i),
+            Some(_) => unknown.push(format!("{} (en double)", h.trim())),
+            None => unknown.push(h.trim().to_owned()),
+        }
+    }
+    let missing: Vec<&str> = CSV_REQUIRED
+        .iter()
+        .filter(|name| {
+            CSV_COLUMNS
+                .iter()
+                .position(|c| c == *name)
+                .is_some_and(|k| mapping[k].is_none())
+        })
+        .copied()
+        .collect();
+    if !missing.is_empty() || !unknown.is_empty() {
+        return Err(file_error(format!(
+            "En-tête incorrect : colonnes manquantes [{}], colonnes inconnues [{}] ; colonnes admises : {}",
+            missing.join(", "),
+            unknown.join(", "),
+            CSV_COLUMNS.join(",")
+        )));
+    }
+    let width = header.len();
+    Ok(reader.into_records().filter_map(move |rec| {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| locator.line_at(p.byte()));
+                return Some(BatchLine {
+                    line,
+                    cod_etu: None,
+                    result: Err(line_error(line, format!("Ligne illisible : {e}"))),
+                });
+            }
+        };
+        let line = rec.position().map_or(0, |p| locator.line_at(p.byte()));
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            return None;
+        }
+        let cells: Vec<Option<&str>> = mapping.iter().map(|m| m.and_then(|i| rec.get(i))).collect();
+        let cod_etu = cells[0].map(|s| s.trim().to_owned());
+        if rec.len() != width {
+            return Some(BatchLine {
+                line,
+                cod_etu,
+                result: Err(line_error(
+                    line,
+                    format!("La ligne compte {} colonnes, l'en-tête {width}", rec.len()),
+                )),
+            });
+        }
+        let result = validate(&dto_from_cells(&cells), today).map_err(|e| at_line(e, line));
+        Some(BatchLine {
+            line,
+            cod_etu,
+            result,
+        })
+    }))
+}
+
+/// Streams an NDJSON file of students: one [`EtudiantDto`] object per line, blank lines skipped.
+pub fn read_ndjson<R: BufRead>(input: R, today: NaiveDate) -> impl Iterator<Item = BatchLine> {
+    input
+        .split(b'\n')
+        .enumerate()
+        .filter_map(move |(i, bytes)| {
+            let line = i as u64 + 1;
+            let bytes = match bytes {
+                Ok(b) => b,
+                Err(e) => {
+                    return Some(BatchLine {
+                        line,
+                        cod_etu: None,
+                        result: Err(line_error(line, format!("Lecture impossible : {e}"))),
+                    });
+                }
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.trim().trim_start_matches('\u{feff}');
+            if text.is_empty() {
+                return None;
+            }
+            match serde_json::from_str::<EtudiantDto>(text) {
+                Ok(dto) => Some(BatchLine {
+                    line,
+                    cod_etu: dto.cod_etu.clone(),
+                    result: validate(&dto, today).map_err(|e| at_line(e, line)),
+                }),
+                Err(e) => Some(BatchLine {
+                    line,
+                    cod_etu: None,
+                    result: Err(line_error(line, format!("JSON invalide : {e}"))),
+                }),
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 15).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_student_is_checked_and_normalised() -> Result<(), Error> {
+        let dto: EtudiantDto = serde_json::from_str(
+            r#"{"codEtu": 10000001, "ine": " 0123456789m ", "libNomPatInd": "Le  Gall", "libPr1Ind": "Éloïse",
+                "dateNaiInd": "14032005", "blocages": [{"codBlo": "BU", "typBlo": "a"}],
+                "inscriptionsEtapes": [{"codAnu": "2025", "codEtp": "ETP01", "codVrsVet": 1, "etaIae": "E", "etaPmtIae": "P"}]}"#,
+        )
+        .map_err(|e| Error::internal(e.to_string()))?;
+        let s = validate(&dto, today())?;
+        assert_eq!(s.cod_etu, 10_000_001);
+        assert_eq!(s.ine.as_deref(), Some("0123456789M"));
+        assert_eq!(s.nom_pat, "Le Gall");
+        assert_eq!(
+            s.date_naissance,
+            NaiveDate::from_ymd_opt(2005, 3, 14).unwrap_or_default()
+        );
+        assert_eq!(
+            s.blocages.as_ref().map(|b| b[0].typ_blo.as_str()),
+            Some("A")
+        );
+        assert_eq!(s.inscriptions_annuelles, None, "absent list: unchanged");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_students_name_their_fields() -> Result<(), Box<dyn std::error::Error>> {
+        for (json, key) in [
+            (
+                r#"{"codEtu":"0","libNomPatInd":"A","libPr1Ind":"B","dateNaiInd":"2005-01-01"}"#,
+                "technical.parameter.noncoherentinput.codEtu",
+            ),
+            (
+                r#"{"codEtu":"123456789","libNomPatInd":"A","libPr1Ind":"B","dateNaiInd":"2005-01-01"}"#,
+                "technical.parameter.noncoherentinput.codEtu",
+            ),
+            (
+                r#"{"libNomPatInd":"A","libPr1Ind":"B","dateNaiInd":"2005-01-01"}"#,
+                "technical.parameter.noncoherentinput.codEtuobligatoire",
+            ),
+            (
+                r#"{"codEtu":"1","ine":"0123456789A","libNomPatInd":"A","libPr1Ind":"B","dateNaiInd":"2005-01-01"}"#,
+                "technical.parameter.noncoherentinput.ine",
+            ),
+            (
+                r#"{"codEtu":"1","libNomPatInd":"A1","libPr1Ind":"B","dateNaiInd":"2005-01-01"}"#,
+                "technical.parameter.noncoherentinput.libNomPatInd",
+            ),
+            (
+                r#"{"codEtu":"1","libNomPatInd":"A","libPr1Ind":"B","dateNaiInd":"2005-02-30"}"#,
+                "technical.parameter.noncoherentinput.dateNaiInd",
+            ),
+            (
+                r#"{"codEtu":"1","libNomPatInd":"A","libPr1Ind":"B"}"#,
+                "technical.parameter.noncoherentinput.dateNaiIndobligatoire",
+            ),
+            (
+                r#"{"codEtu":"1","libNomPatInd":"A","libPr1Ind":"B","dateNaiInd":"2005-01-01","blocages":[{"codBlo":"X","typBlo":"Z"}]}"#,
+                "technical.parameter.noncoherentinput.typBlo",
+            ),
+        ] {
+            let dto: EtudiantDto = serde_json::from_str(json)?;
+            let err = validate(&dto, today()).err().ok_or(json)?;
+            assert_eq!(err.fault_key.as_str(), key, "{json}");
+            assert!(err.message.starts_with("Étudiant "), "{}", err.message);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn csv_lines_keep_their_physical_numbers() -> Result<(), Error> {
+        let csv = "codEtu;ine;libNomPatInd;libNomUsuInd;libPr1Ind;dateNaiInd;blocages\n\
+                   10000001;0123456789M;MARTIN;;LEA;2004-05-12;\n\
+                   \n\
+                   10000002;;DURAND;;PAUL;2004-05-12;BU:A:Dette: bibliothèque|SCO:T\n\
+                   10000003;0123456789A;PETIT;;ZOE;2004-05-12;\n\
+                   10000004;;X\n";
+        let lines: Vec<BatchLine> = read_csv(csv.as_bytes(), today())?.collect();
+        assert_eq!(
+            lines.iter().map(|l| l.line).collect::<Vec<_>>(),
+            vec![2, 4, 5, 6]
+        );
+        assert!(lines[0].result.is_ok() && lines[1].result.is_ok());
+        let bans = lines[1]
+            .result
+            .as_ref()
+            .ok()
+            .and_then(|s| s.blocages.clone())
+            .unwrap_or_default();
+        assert_eq!(bans.len(), 2);
+        assert_eq!(bans[0].lib_blo.as_deref(), Some("Dette: bibliothèque"));
+        let err = lines[2]
+            .result
+            .as_ref()
+            .err()
+            .ok_or_else(|| Error::internal("ok"))?;
+        assert_eq!(err.errors[0].line, Some(5));
+        assert_eq!(
+            err.fault_key.as_str(),
+            "technical.parameter.noncoherentinput.ine"
+        );
+        assert_eq!(
+            lines[3]
+                .result
+                .as_ref()
+                .err()
+                .map(|e| e.errors[0].code.as_str()),
+            Some("LIGNE_FORMAT")
+        );
+        let bad = read_csv("codEtu,nom\n1,x\n".as_bytes(), today())
+            .err()
+            .ok_or_else(|| Error::internal("ok"))?;
+        assert_eq!(bad.errors[0].code, "FICHIER_FORMAT");
+        Ok(())
+    }
+
+    #[test]
+    fn ndjson_lines() {
+        let data = "{\"codEtu\":\"1\",\"libNomPatInd\":\"A\",\"libPr1Ind\":\"B\",\"dateNaiInd\":\"2005-01-01\"}\n\n{oops\n";
+        let lines: Vec<BatchLine> = read_ndjson(data.as_bytes(), today()).collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].result.is_ok());
+        assert_eq!(lines[1].line, 3);
+        assert!(lines[1].result.is_err());
+    }
+}
