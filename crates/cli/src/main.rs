@@ -45,6 +45,15 @@ enum Command {
     /// The referential.
     #[command(subcommand)]
     Ref(RefCommand),
+    /// Laissez-passer.
+    #[command(subcommand)]
+    Lp(LpCommand),
+    /// Attachments (pièces justificatives) of OPIs.
+    #[command(subcommand)]
+    Pj(PjCommand),
+    /// CVEC attestations.
+    #[command(subcommand)]
+    Cvec(CvecCommand),
     /// The call journal.
     Journal {
         /// Only calls of the last period: `30m`, `1h`, `2d`.
@@ -99,6 +108,62 @@ enum OpiCommand {
     Get {
         /// codOpiIntEpo (or an alias).
         code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LpCommand {
+    /// Import a file of laissez-passer (CSV with header, NDJSON or JSON array), streamed, with
+    /// an Idempotency-Key (re-running the same command after an interruption resumes it).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// `partial` (default: valid rows written, invalid reported) or `atomic`.
+        #[arg(long, default_value = "partial")]
+        mode: String,
+        /// Idempotency key (default: derived from the file's name, size and modification time).
+        #[arg(long)]
+        key: Option<String>,
+        /// Where to write the per-row report (JSON).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PjCommand {
+    /// Upload (or replace) an attachment of an OPI.
+    Put {
+        /// codOpiIntEpo.
+        code: String,
+        /// PJ type (PJ01 …).
+        cod_tpj: String,
+        /// The file (PDF, JPEG or PNG).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CvecCommand {
+    /// Check an attestation code (number + first surname letters) for an enrolment.
+    Check {
+        /// Attestation code, e.g. `VER1ABCDEF12MARTI`.
+        code: String,
+        /// The person's INE.
+        #[arg(long)]
+        ine: Option<String>,
+        /// Birth surname.
+        #[arg(long)]
+        nom: Option<String>,
+        /// First name.
+        #[arg(long)]
+        prenom: Option<String>,
+        /// Birth date (yyyy-MM-dd, dd/MM/yyyy or ddMMyyyy).
+        #[arg(long)]
+        date_naissance: Option<String>,
+        /// Enrolment year (default: the current campaign).
+        #[arg(long)]
+        annee: Option<String>,
     },
 }
 
@@ -293,6 +358,84 @@ async fn push(client: &GatewayClient, user: &str, cmd: OpiCommand) -> Outcome {
     )
 }
 
+async fn lp_import(
+    client: &GatewayClient,
+    file: &Path,
+    mode: String,
+    key: Option<String>,
+    out: Option<&Path>,
+) -> Outcome {
+    let meta = tokio::fs::metadata(file).await?;
+    let key = key.unwrap_or_else(|| {
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("lp");
+        format!("apogee-cli:{name}:{}:{modified}", meta.len())
+    });
+    let content_type = match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("ndjson" | "jsonl") => "application/x-ndjson",
+        Some("json") => "application/json",
+        _ => "text/csv",
+    };
+    let bar = progress_bar(meta.len());
+    let started = std::time::Instant::now();
+    let b = bar.clone();
+    let plain = !std::io::stderr().is_terminal();
+    let step = (meta.len() / 10).max(1);
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let progress = move |n: u64| {
+        b.set_position(n);
+        if plain && n / step > last.load(std::sync::atomic::Ordering::Relaxed) {
+            last.store(n / step, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("envoyé {n} octets sur {}", meta.len());
+        }
+    };
+    let f = tokio::fs::File::open(file).await?;
+    let report = client
+        .lp_batch(f, content_type, &[("mode", mode)], &key, progress)
+        .await;
+    bar.finish_and_clear();
+    let report = report?;
+    let s = &report["summary"];
+    let total = s["total"].as_u64().unwrap_or(0);
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    eprintln!(
+        "{total} lignes en {secs:.1} s ({:.0} lignes/s) : {} créés, {} mis à jour, {} inchangés, {} rejetés",
+        total as f64 / secs,
+        s["created"],
+        s["updated"],
+        s["unchanged"],
+        s["rejected"]
+    );
+    let rows = ["lines", "rows", "report"]
+        .iter()
+        .find_map(|k| report[*k].as_array())
+        .cloned()
+        .unwrap_or_default();
+    for r in rows.iter().filter(|r| r["status"] == "rejected").take(20) {
+        eprintln!(
+            "  ligne {} : {} ({})",
+            r["line"],
+            r["message"].as_str().unwrap_or(""),
+            r["faultKey"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(path) = out {
+        tokio::fs::write(path, serde_json::to_vec_pretty(&report)?).await?;
+        eprintln!("rapport : {}", path.display());
+    }
+    let rejected = s["rejected"].as_u64().unwrap_or(0) + s["fileErrors"].as_u64().unwrap_or(0);
+    Ok(if rejected > 0 { 1 } else { 0 })
+}
+
 async fn import(client: &GatewayClient, path: &Path, partial: bool) -> Outcome {
     let mut files: Vec<PathBuf> = if path.is_dir() {
         std::fs::read_dir(path)?
@@ -365,6 +508,51 @@ async fn run(cli: Cli) -> Outcome {
         }
         Command::Ref(RefCommand::Import { path, partial }) => {
             return import(&client, &path, partial).await;
+        }
+        Command::Lp(LpCommand::Import {
+            file,
+            mode,
+            key,
+            report,
+        }) => {
+            return lp_import(&client, &file, mode, key, report.as_deref())
+                .await
+                .or_else(
+                    |e| match e.downcast_ref::<ClientError>().and_then(refusal) {
+                        Some(c) => Ok(c),
+                        None => Err(e),
+                    },
+                );
+        }
+        Command::Pj(PjCommand::Put {
+            code,
+            cod_tpj,
+            file,
+        }) => {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("piece")
+                .to_owned();
+            let bytes = tokio::fs::read(&file).await?;
+            client.pj_put(&code, &cod_tpj, &name, bytes).await.map(|v| {
+                print(&v);
+                0
+            })
+        }
+        Command::Cvec(CvecCommand::Check {
+            code,
+            ine,
+            nom,
+            prenom,
+            date_naissance,
+            annee,
+        }) => {
+            let request = serde_json::json!({"code": code, "ine": ine, "nom": nom, "prenom": prenom, "dateNaissance": date_naissance, "codAnu": annee});
+            client.cvec_check(&request).await.map(|v| {
+                print(&v);
+                u8::from(v["result"] != "VALIDE" && v["result"] != "NON_REQUISE")
+            })
         }
         Command::Journal {
             since: s,

@@ -290,6 +290,94 @@ impl GatewayClient {
         answer(res).await
     }
 
+    /// `PUT /api/v1/opi/{code}/pj/{codTpj}` with the file's bytes (raw body).
+    pub async fn pj_put(
+        &self,
+        code: &str,
+        cod_tpj: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Value, ClientError> {
+        self.idempotent(|| {
+            self.http
+                .put(self.url(&format!("/api/v1/opi/{code}/pj/{cod_tpj}")))
+                .query(&[("nomFic", file_name)])
+                .header("Content-Type", "application/octet-stream")
+                .body(bytes.clone())
+        })
+        .await
+    }
+
+    /// `GET /api/v1/opi/{code}/pj`.
+    pub async fn pj_list(&self, code: &str) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.get(self.url(&format!("/api/v1/opi/{code}/pj"))))
+            .await
+    }
+
+    /// `POST /api/v1/cvec/check` (`code` or `numAttestation` + `nom`, `ine`, names, `dateNaissance`, `codAnu`).
+    pub async fn cvec_check(&self, request: &Value) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.post(self.url("/api/v1/cvec/check")).json(request))
+            .await
+    }
+
+    /// `PUT /api/v1/laissez-passer/{typLpa}/{id}/{codAnu}/{codEtp}/{codVrsVet}` with the other attributes.
+    pub async fn lp_put(&self, key: &LpKey<'_>, attributes: &Value) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.put(self.url(&key.path())).json(attributes))
+            .await
+    }
+
+    /// `GET /api/v1/laissez-passer/…` of one LP.
+    pub async fn lp_get(&self, key: &LpKey<'_>) -> Result<Value, ClientError> {
+        self.idempotent(|| self.http.get(self.url(&key.path())))
+            .await
+    }
+
+    /// `GET /api/v1/admissions/{key}` (INE, codOpiIntEpo or codEtu).
+    pub async fn admissions_of(&self, key: &str) -> Result<Value, ClientError> {
+        self.idempotent(|| {
+            self.http
+                .get(self.url(&format!("/api/v1/admissions/{key}")))
+        })
+        .await
+    }
+
+    /// `GET /api/v1/etudiants/{codEtu}`.
+    pub async fn etudiant(&self, cod_etu: &str) -> Result<Value, ClientError> {
+        self.idempotent(|| {
+            self.http
+                .get(self.url(&format!("/api/v1/etudiants/{cod_etu}")))
+        })
+        .await
+    }
+
+    /// `POST /api/v1/laissez-passer/batch` streaming a CSV, NDJSON or JSON file, with an
+    /// `Idempotency-Key` (a re-post with the same key returns the first report and writes
+    /// nothing twice; an interrupted batch resumes).
+    pub async fn lp_batch<R>(
+        &self,
+        body: R,
+        content_type: &str,
+        query: &[(&str, String)],
+        idempotency_key: &str,
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Value, ClientError>
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        let res = self
+            .http
+            .post(self.url("/api/v1/laissez-passer/batch"))
+            .query(query)
+            .bearer_auth(&self.token)
+            .header("Content-Type", content_type)
+            .header("Accept", "application/json")
+            .header("Idempotency-Key", idempotency_key)
+            .body(progress_body(body, progress))
+            .send()
+            .await?;
+        answer(res).await
+    }
+
     /// `mettreajourDonneesOpi_v10` over SOAP with HTTP Basic `user:<secret>`.
     pub async fn opi_soap_v10(&self, user: &str, donnees: &DonneesOpi) -> Result<(), ClientError> {
         let xml = apogee_soap::request::opi_v10(donnees)
@@ -318,6 +406,30 @@ impl GatewayClient {
                 body: body.chars().take(500).collect(),
             }),
         }
+    }
+}
+
+/// The key of one laissez-passer.
+#[derive(Debug, Clone, Copy)]
+pub struct LpKey<'a> {
+    /// `IAPRIMO` or `REINS`.
+    pub typ_lpa: &'a str,
+    /// numOPI (IAPRIMO) or codEtu (REINS).
+    pub id: &'a str,
+    /// Academic year.
+    pub cod_anu: &'a str,
+    /// Étape.
+    pub cod_etp: &'a str,
+    /// Version d'étape.
+    pub cod_vrs_vet: &'a str,
+}
+
+impl LpKey<'_> {
+    fn path(&self) -> String {
+        format!(
+            "/api/v1/laissez-passer/{}/{}/{}/{}/{}",
+            self.typ_lpa, self.id, self.cod_anu, self.cod_etp, self.cod_vrs_vet
+        )
     }
 }
 

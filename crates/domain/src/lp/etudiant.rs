@@ -160,34 +160,6 @@ pub struct EtudiantIntake {
     pub warnings: Vec<Warning>,
 }
 
-fn name(
-    c: &mut Checker,
-    raw: &Option<String>,
-    p: &str,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let v = if required {
-        c.required(raw, p, max)
-    } else {
-        c.text(raw, p, max)
-    }?;
-    let collapsed = v.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed
-        .chars()
-        .all(|ch| ch.is_alphabetic() || matches!(ch, ' ' | '-' | '\'' | '’'))
-    {
-        Some(collapsed)
-    } else {
-        c.invalid(
-            "NOM_INVALIDE",
-            p,
-            format!("{p} : seules les lettres, espaces, traits d'union et apostrophes sont admis"),
-        );
-        None
-    }
-}
-
 /// A birth date `yyyy-MM-dd` or `ddMMyyyy`, between 1900-01-01 and today.
 fn birth_date(c: &mut Checker, raw: &Option<String>, today: NaiveDate) -> Option<NaiveDate> {
     let p = "dateNaiInd";
@@ -305,9 +277,9 @@ pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, E
             }
         }
     };
-    let nom_pat = name(&mut c, &dto.lib_nom_pat_ind, "libNomPatInd", 30, true);
-    let nom_usu = name(&mut c, &dto.lib_nom_usu_ind, "libNomUsuInd", 30, false);
-    let prenom = name(&mut c, &dto.lib_pr1_ind, "libPr1Ind", 20, true);
+    let nom_pat = c.name(&dto.lib_nom_pat_ind, "libNomPatInd", 30, true);
+    let nom_usu = c.name(&dto.lib_nom_usu_ind, "libNomUsuInd", 30, false);
+    let prenom = c.name(&dto.lib_pr1_ind, "libPr1Ind", 20, true);
     let date = birth_date(&mut c, &dto.date_nai_ind, today);
 
     let iaa = dto.inscriptions_annuelles.as_ref().map(|items| {

@@ -106,6 +106,36 @@ impl Checker {
         self.text(raw, path, max)
     }
 
+    /// A person's name: letters (accents allowed), spaces, hyphens and apostrophes, at most `max`
+    /// characters; internal runs of spaces are collapsed (OPI-12).
+    pub fn name(
+        &mut self,
+        raw: &Option<String>,
+        path: &str,
+        max: usize,
+        required: bool,
+    ) -> Option<String> {
+        let v = if required {
+            self.required(raw, path, max)
+        } else {
+            self.text(raw, path, max)
+        }?;
+        let collapsed = v.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed
+            .chars()
+            .all(|ch| ch.is_alphabetic() || matches!(ch, ' ' | '-' | '\'' | '’'))
+        {
+            Some(collapsed)
+        } else {
+            self.invalid(
+                "NOM_INVALIDE",
+                path,
+                format!("{} : « {v} » ne doit contenir que des lettres, espaces, traits d'union et apostrophes", element(path)),
+            );
+            None
+        }
+    }
+
     /// A value among `allowed` (after trimming; letters upper-cased).
     pub fn one_of(&mut self, raw: &Option<String>, path: &str, allowed: &[&str]) -> Option<String> {
         let v = present(raw.as_deref())?.to_ascii_uppercase();

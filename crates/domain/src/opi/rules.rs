@@ -133,30 +133,6 @@ pub fn match_key(nom_pat: &str, prenom: &str, date: NaiveDate) -> String {
     )
 }
 
-fn name(
-    c: &mut Checker,
-    raw: &Option<String>,
-    p: &str,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let v = if required {
-        c.required(raw, p, max)
-    } else {
-        c.text(raw, p, max)
-    }?;
-    let collapsed = v.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed
-        .chars()
-        .all(|ch| ch.is_alphabetic() || matches!(ch, ' ' | '-' | '\'' | '’'))
-    {
-        Some(collapsed)
-    } else {
-        c.invalid("NOM_INVALIDE", p, format!("{} : « {v} » ne doit contenir que des lettres, espaces, traits d'union et apostrophes", p.rsplit('.').next().unwrap_or(p)));
-        None
-    }
-}
-
 fn phone(c: &mut Checker, raw: &Option<String>, p: &str) -> Option<String> {
     let cleaned: Option<String> = present(raw.as_deref()).map(|v| {
         v.chars()
@@ -416,23 +392,21 @@ fn check_individu(
     let etat_civil = dto::EtatCivil {
         cod_nne_ind_opi: ine_value,
         cod_sex_etu_opi: c.one_of(&ec.cod_sex_etu_opi, &path(pe, "codSexEtuOpi"), &["M", "F"]),
-        lib_nom_pat_ind_opi: name(
-            c,
+        lib_nom_pat_ind_opi: c.name(
             &ec.lib_nom_pat_ind_opi,
             &path(pe, "libNomPatIndOpi"),
             30,
             true,
         ),
-        lib_nom_usu_ind_opi: name(
-            c,
+        lib_nom_usu_ind_opi: c.name(
             &ec.lib_nom_usu_ind_opi,
             &path(pe, "libNomUsuIndOpi"),
             30,
             false,
         ),
-        lib_pr1_ind_opi: name(c, &ec.lib_pr1_ind_opi, &path(pe, "libPr1IndOpi"), 20, true),
-        lib_pr2_ind_opi: name(c, &ec.lib_pr2_ind_opi, &path(pe, "libPr2IndOpi"), 20, false),
-        lib_pr3_ind_opi: name(c, &ec.lib_pr3_ind_opi, &path(pe, "libPr3IndOpi"), 20, false),
+        lib_pr1_ind_opi: c.name(&ec.lib_pr1_ind_opi, &path(pe, "libPr1IndOpi"), 20, true),
+        lib_pr2_ind_opi: c.name(&ec.lib_pr2_ind_opi, &path(pe, "libPr2IndOpi"), 20, false),
+        lib_pr3_ind_opi: c.name(&ec.lib_pr3_ind_opi, &path(pe, "libPr3IndOpi"), 20, false),
     };
 
     let dn = ind.donnees_naissance.clone().unwrap_or_default();
