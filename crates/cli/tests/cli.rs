@@ -135,13 +135,27 @@ fn push_get_journal_and_exit_codes() -> TestResult {
     // An attachment, and CVEC checks (demo attestations).
     let pdf = gw.dir.path().join("piece.pdf");
     std::fs::write(&pdf, b"%PDF-1.4\n% apogee cli test\n%%EOF\n")?;
-    let out = gw.apogee(&["pj", "put", "CL00000001", "PJ01", &pdf.display().to_string()])?;
+    let out = gw.apogee(&[
+        "pj",
+        "put",
+        "CL00000001",
+        "PJ01",
+        &pdf.display().to_string(),
+    ])?;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("sha256"), "{}", text(&out));
     let out = gw.apogee(&["cvec", "check", "VER1ABCDEF12MARTI", "--ine", "0123456789M"])?;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("VALIDE"), "{}", text(&out));
-    let out = gw.apogee(&["cvec", "check", "BFC2ZXCVBN8PETIT", "--nom", "PETIT", "--date-naissance", "2004-01-01"])?;
+    let out = gw.apogee(&[
+        "cvec",
+        "check",
+        "BFC2ZXCVBN8PETIT",
+        "--nom",
+        "PETIT",
+        "--date-naissance",
+        "2004-01-01",
+    ])?;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
     // Usage and connection errors: exit 2.

@@ -120,3 +120,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     lp_etudiant,
     lp_opi
 );
+
+diesel::table! {
+    /// Laissez-passer batch files (LP-16 … LP-20; migration `2026-11-23-000007_lp_import`).
+    lp_import (id) {
+        id -> Varchar,
+        idempotency_key -> Nullable<Varchar>,
+        client -> Varchar,
+        mode -> Varchar,
+        format -> Varchar,
+        dry_run -> Bool,
+        status -> Varchar,
+        total -> BigInt,
+        created -> BigInt,
+        updated -> BigInt,
+        unchanged -> BigInt,
+        rejected -> BigInt,
+        file_errors -> Nullable<Text>,
+        last_line -> BigInt,
+        chunks -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        heartbeat_at -> Timestamp,
+        last_trace_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    /// The report of a batch, one row per committed chunk (NDJSON report lines).
+    lp_import_report (import_id, seq) {
+        import_id -> Varchar,
+        seq -> BigInt,
+        first_line -> BigInt,
+        last_line -> BigInt,
+        lines -> Text,
+    }
+}
+
+diesel::joinable!(lp_import_report -> lp_import (import_id));
+diesel::allow_tables_to_appear_in_same_query!(lp_import, lp_import_report);

@@ -118,8 +118,12 @@ fn schema_rs_matches_the_databases() -> TestResult {
         gateway_meta::table.limit(0).execute(&mut conn)?;
         api_client::table.limit(0).execute(&mut conn)?;
         call_journal::table.limit(0).execute(&mut conn)?;
-        apogee_db::schema_pj::opi_pj::table.limit(0).execute(&mut conn)?;
-        apogee_db::schema_pj::telem_iaa_tpj::table.limit(0).execute(&mut conn)?;
+        apogee_db::schema_pj::opi_pj::table
+            .limit(0)
+            .execute(&mut conn)?;
+        apogee_db::schema_pj::telem_iaa_tpj::table
+            .limit(0)
+            .execute(&mut conn)?;
         Ok(())
     })
 }

@@ -280,6 +280,18 @@ fn spawn_background_tasks(state: web::Data<AppState>) {
                     Ok(n) => tracing::info!(rows = n, "journal retention: old rows deleted"),
                     Err(e) => tracing::warn!(error = %e, "journal retention failed"),
                 }
+                // LP batch reports are kept at least 30 days (LP-20).
+                let before = chrono::Utc::now().naive_utc() - chrono::Duration::days(30);
+                let pruned = state
+                    .db
+                    .write(move |c| {
+                        apogee_db::repo::lp_import::prune(c, before)
+                            .map_err(apogee_db::DbError::from)
+                    })
+                    .await;
+                if let Err(e) = pruned {
+                    tracing::warn!(error = %e, "LP batch retention failed");
+                }
             }
         });
     }

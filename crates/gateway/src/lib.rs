@@ -9,6 +9,7 @@ pub mod cvec;
 pub mod error;
 pub mod journal;
 pub mod lp;
+pub mod lp_batch;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -65,7 +65,9 @@ impl Modify for Security {
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.put, &mut item.post].into_iter().flatten() {
                 if op.request_body.is_some() {
-                    for (code, text) in [("413", "Body too large"), ("415", "Unsupported media type")] {
+                    for (code, text) in
+                        [("413", "Body too large"), ("415", "Unsupported media type")]
+                    {
                         op.responses
                             .responses
                             .entry(code.to_owned())
@@ -113,6 +115,8 @@ impl Modify for Security {
         crate::routes::lp::batch_students,
         crate::routes::lp::admissions,
         crate::routes::lp::admissions_of,
+        crate::routes::lp::batch,
+        crate::routes::lp::get_batch,
         crate::routes::cvec::attestation,
         crate::routes::cvec::check,
         crate::routes::cvec::checks,

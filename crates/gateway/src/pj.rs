@@ -604,6 +604,8 @@ impl TextSink for PjSink<'_> {
 enum Failure {
     Codec(SoapError),
     Rule(Error),
+    /// Writing the temporary file failed (an exceeded size limit is reported as such instead).
+    Io(std::io::Error),
 }
 
 impl From<SoapError> for Failure {
@@ -662,7 +664,7 @@ fn decode_upload(
         match (decoded, finished, sink.invalid) {
             (Err(e), _, None) => Err(Failure::Codec(e)),
             (_, _, Some(invalid)) => Err(Failure::Rule(bad_content(&invalid.to_string()))),
-            (Ok(_), Err(Base64Error::Write(e)), _) => Err(Failure::Rule(storage_error(&e))),
+            (Ok(_), Err(Base64Error::Write(e)), _) => Err(Failure::Io(e)),
             (Ok(_), Err(invalid), _) => Err(Failure::Rule(bad_content(&invalid.to_string()))),
             (Ok(request), Ok(()), None) => Ok(request),
         }
@@ -711,7 +713,7 @@ fn decode_upload(
             if let Err(e) = part.copy_to(&mut staging) {
                 return Err(Failure::Rule(match e {
                     _ if staging.exceeded() => rules::too_large(max_bytes),
-                    Base64Error::Write(e) => storage_error(&e),
+                    Base64Error::Write(e) => return Err(Failure::Io(e)),
                     other => bad_content(&other.to_string()),
                 }));
             }
@@ -746,6 +748,7 @@ pub async fn soap_call(
         Ok(Ok(v)) => v,
         Ok(Err(Failure::Codec(e))) => return codec_fault(req, service, &e),
         Ok(Err(Failure::Rule(e))) => return business_fault(req, service, &e),
+        Ok(Err(Failure::Io(e))) => return business_fault(req, service, &storage_error(&e)),
         Err(e) => {
             return business_fault(req, service, &Error::internal(format!("décodage : {e}")));
         }

@@ -271,6 +271,7 @@ async fn call(
             None => unknown_operation(&req, service, &request.operation),
         },
         Service::LaissezPasser => crate::lp::soap_call(&req, &state, &caller.name, &request).await,
+        // PjOpiMetier calls are dispatched before decoding (streamed `_pj`, MTOM).
         Service::Pj => unknown_operation(&req, service, &request.operation),
     }
 }

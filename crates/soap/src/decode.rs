@@ -7,6 +7,10 @@
 //! element count, text size. DTDs (and so entity declarations and external references) and
 //! processing instructions are refused; only the five predefined entities and character
 //! references are expanded.
+//!
+//! [`decode_streaming`] hands the text of one child of the wrapper (`_pj`, an attachment of
+//! several MB in base64) to a [`TextSink`] as it is read, borrowed from the input, instead of
+//! copying it into the tree.
 
 use crate::{FaultCode, SoapError};
 use quick_xml::events::{BytesStart, Event};

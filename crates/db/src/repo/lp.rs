@@ -825,3 +825,435 @@ pub fn admissions(
     }
     Ok((out, total))
 }
+
+/// The LP key of a chunk row: type, person, year, étape, VET version.
+pub type LpKey = (TypLpa, i64, String, String, i32);
+
+/// What the bulk upsert did with one row of a chunk (LP-8).
+#[derive(Debug, Clone)]
+pub struct ChunkApplied {
+    /// The row's key (person resolved).
+    pub key: LpKey,
+    /// `created`, `updated` or `unchanged` (what happened after the earlier rows of the chunk).
+    pub status: &'static str,
+    /// Warnings (validation, `LP_ATTRIBUT_EFFACE`, LP-11 blocking facts).
+    pub warnings: Vec<Warning>,
+}
+
+/// The state of one key while a chunk is evaluated.
+struct KeyState {
+    stored: Option<LpRow>,
+    attrs: Option<LpAttributes>,
+    created: bool,
+    modified: bool,
+}
+
+/// A VET enrolment as the access rules read it: year, étape, version, state, payment.
+type IaeFacts = (String, String, i32, String, Option<String>);
+
+/// Students of a chunk with what the access rules read about them (three queries).
+#[derive(Default)]
+struct StudentFacts {
+    bans: BTreeMap<i64, Vec<String>>,
+    iaa: BTreeMap<i64, Vec<(String, String)>>,
+    iae: BTreeMap<i64, Vec<IaeFacts>>,
+}
+
+impl StudentFacts {
+    fn load(conn: &mut AnyConnection, ids: Vec<i64>) -> QueryResult<Self> {
+        use crate::schema_lp::{
+            blocage as bl, inscription_annuelle as ia, inscription_etape as ie,
+        };
+        let mut f = StudentFacts::default();
+        if ids.is_empty() {
+            return Ok(f);
+        }
+        for (id, blo) in bl::table
+            .filter(bl::cod_ind.eq_any(&ids))
+            .order((bl::cod_ind.asc(), bl::cod_blo.asc()))
+            .select((bl::cod_ind, bl::cod_blo))
+            .load::<(i64, String)>(conn)?
+        {
+            f.bans.entry(id).or_default().push(blo);
+        }
+        for (id, anu, eta) in ia::table
+            .filter(ia::cod_ind.eq_any(&ids))
+            .select((ia::cod_ind, ia::cod_anu, ia::eta_iaa))
+            .load::<(i64, String, String)>(conn)?
+        {
+            f.iaa.entry(id).or_default().push((anu, eta));
+        }
+        for (id, anu, etp, vet, eta, pmt) in ie::table
+            .filter(ie::cod_ind.eq_any(&ids))
+            .order((
+                ie::cod_ind.asc(),
+                ie::cod_anu.asc(),
+                ie::cod_etp.asc(),
+                ie::cod_vrs_vet.asc(),
+            ))
+            .select((
+                ie::cod_ind,
+                ie::cod_anu,
+                ie::cod_etp,
+                ie::cod_vrs_vet,
+                ie::eta_iae,
+                ie::eta_pmt_iae,
+            ))
+            .load::<(i64, String, String, i32, String, Option<String>)>(conn)?
+        {
+            f.iae.entry(id).or_default().push((anu, etp, vet, eta, pmt));
+        }
+        Ok(f)
+    }
+
+    /// As `student_facts`, from the loaded rows.
+    fn apply(&self, cod_ind: i64, cod_anu: &str, facts: &mut Person) {
+        facts
+            .bans
+            .extend(self.bans.get(&cod_ind).into_iter().flatten().cloned());
+        facts.iaa_annulee |= self
+            .iaa
+            .get(&cod_ind)
+            .into_iter()
+            .flatten()
+            .any(|(anu, eta)| anu == cod_anu && eta == "A");
+        for (anu, etp, vet, eta, pmt) in self.iae.get(&cod_ind).into_iter().flatten() {
+            if anu == cod_anu && eta != "A" {
+                facts.enrolled.push((etp.clone(), *vet));
+            }
+            if anu.as_str() < cod_anu && pmt.as_deref() == Some("P") {
+                facts.paid_before = true;
+            }
+        }
+    }
+}
+
+/// The bulk LP-8 upsert of a chunk of validated LPs, for batch files (LP-16): persons are
+/// resolved for the whole chunk at once (one query for the OPI codes, one for their aliases,
+/// one for the student numbers), the chunk's existing LPs are read in one query per table, the
+/// facts of LP-11 in three, then each row is evaluated in order against the stored state and
+/// the earlier rows of the chunk (a key seen twice ends `unchanged` or `updated`), and, when
+/// `write`, the final state of every created or changed key is written with multi-row
+/// statements (inserts, then `INSERT … ON CONFLICT DO UPDATE` for the updates). Each row's
+/// outcome is the same as [`upsert`]'s; an unknown person is that row's `Err`.
+pub fn upsert_chunk(
+    conn: &mut AnyConnection,
+    intakes: &[LpIntake],
+    actor: Actor<'_>,
+    write: bool,
+) -> Result<Vec<Result<ChunkApplied, apogee_domain::Error>>, WriteError> {
+    use crate::schema::opi_code_alias as al;
+    // Persons.
+    let codes: BTreeSet<String> = intakes
+        .iter()
+        .filter(|i| i.typ == TypLpa::Iaprimo)
+        .map(|i| i.identifier().trim().to_uppercase())
+        .collect();
+    let mut opis: BTreeMap<String, OpiRow> = BTreeMap::new();
+    if !codes.is_empty() {
+        let list: Vec<String> = codes.iter().cloned().collect();
+        for o in oi::table
+            .filter(oi::cod_opi_int_epo_upper.eq_any(&list))
+            .select(OpiRow::as_select())
+            .load::<OpiRow>(conn)?
+        {
+            opis.insert(o.cod_opi_int_epo_upper.clone(), o);
+        }
+        let missing: Vec<String> = codes
+            .iter()
+            .filter(|c| !opis.contains_key(*c))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let aliases: Vec<(String, i64)> = al::table
+                .filter(al::alias_upper.eq_any(&missing))
+                .select((al::alias_upper, al::cod_ind_opi))
+                .load(conn)?;
+            if !aliases.is_empty() {
+                let ids: Vec<i64> = aliases.iter().map(|a| a.1).collect();
+                let rows: BTreeMap<i64, OpiRow> = oi::table
+                    .filter(oi::cod_ind_opi.eq_any(&ids))
+                    .select(OpiRow::as_select())
+                    .load::<OpiRow>(conn)?
+                    .into_iter()
+                    .map(|o| (o.cod_ind_opi, o))
+                    .collect();
+                for (alias, id) in aliases {
+                    if let Some(o) = rows.get(&id) {
+                        opis.insert(alias, o.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut etus: BTreeSet<i64> = intakes
+        .iter()
+        .filter(|i| i.typ == TypLpa::Reins)
+        .filter_map(|i| i.cod_etu)
+        .collect();
+    etus.extend(opis.values().filter_map(|o| o.cod_etu_opi));
+    let students: BTreeMap<i64, StudentRow> = if etus.is_empty() {
+        BTreeMap::new()
+    } else {
+        et::table
+            .filter(et::cod_etu.eq_any(etus.into_iter().collect::<Vec<_>>()))
+            .select(StudentRow::as_select())
+            .load::<StudentRow>(conn)?
+            .into_iter()
+            .map(|s| (s.cod_etu, s))
+            .collect()
+    };
+    let student_facts = StudentFacts::load(conn, students.values().map(|s| s.cod_ind).collect())?;
+    // Existing LPs of the chunk's persons.
+    let mut states: BTreeMap<LpKey, KeyState> = BTreeMap::new();
+    let opi_ids: Vec<i64> = opis
+        .values()
+        .map(|o| o.cod_ind_opi)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let etu_ids: Vec<i64> = students.values().map(|s| s.cod_ind).collect();
+    for (typ, ids) in [(TypLpa::Iaprimo, opi_ids), (TypLpa::Reins, etu_ids)] {
+        if ids.is_empty() {
+            continue;
+        }
+        let rows: Vec<Tuple> = by_table!(typ, |t, p| t::table
+            .filter(p.eq_any(&ids))
+            .select(columns!(t, p))
+            .load(conn)?);
+        for r in rows {
+            let r = row(typ, r);
+            states.insert(
+                (
+                    typ,
+                    r.person,
+                    r.cod_anu.clone(),
+                    r.cod_etp.clone(),
+                    r.cod_vrs_vet,
+                ),
+                KeyState {
+                    attrs: Some(r.attributes.clone()),
+                    stored: Some(r),
+                    created: false,
+                    modified: false,
+                },
+            );
+        }
+    }
+    // Evaluation, in order.
+    let mut donnees_cache: BTreeMap<i64, DonneesOpi> = BTreeMap::new();
+    let mut out = Vec::with_capacity(intakes.len());
+    for intake in intakes {
+        let resolved = match intake.typ {
+            TypLpa::Iaprimo => opis
+                .get(&intake.identifier().trim().to_uppercase())
+                .cloned()
+                .map(Resolved::Opi),
+            TypLpa::Reins => intake
+                .cod_etu
+                .and_then(|n| students.get(&n))
+                .cloned()
+                .map(Resolved::Etudiant),
+        };
+        let Some(resolved) = resolved else {
+            out.push(Err(unknown_person(intake)));
+            continue;
+        };
+        let key: LpKey = (
+            intake.typ,
+            resolved.id(),
+            intake.cod_anu.clone(),
+            intake.cod_etp.clone(),
+            intake.cod_vrs_vet,
+        );
+        let state = states.entry(key.clone()).or_insert(KeyState {
+            stored: None,
+            attrs: None,
+            created: false,
+            modified: false,
+        });
+        let mut warnings = intake.warnings.clone();
+        let mut attrs = intake.attributes.clone();
+        if let (LpVersion::V1, Some(s)) = (intake.version, &state.attrs) {
+            attrs = attrs.keep_v2_only(s);
+        }
+        let status = match &state.attrs {
+            None => {
+                state.created = true;
+                "created"
+            }
+            Some(s) if *s == attrs => "unchanged",
+            Some(s) => {
+                for ((name, old), (_, new)) in s.fields().into_iter().zip(attrs.fields()) {
+                    if let (Some(old), None) = (old, new) {
+                        warnings.push(Warning {
+                            code: "LP_ATTRIBUT_EFFACE".into(),
+                            field: Some(name.into()),
+                            message: format!(
+                                "{name} enregistré ({old}) effacé : l'appel n'en porte pas"
+                            ),
+                        });
+                    }
+                }
+                state.modified = true;
+                "updated"
+            }
+        };
+        state.attrs = Some(attrs);
+        // LP-11 facts, as `person_facts`.
+        let mut facts = Person::default();
+        match &resolved {
+            Resolved::Opi(o) => {
+                let donnees = donnees_cache
+                    .entry(o.cod_ind_opi)
+                    .or_insert_with(|| serde_json::from_str(&o.donnees).unwrap_or_default());
+                facts.primo = true;
+                facts.has_ine = o.ine.is_some();
+                facts.bac_present = donnees
+                    .bac
+                    .as_ref()
+                    .is_some_and(|b| b.cod_bac.is_some() && b.daa_obt_bac_oba.is_some());
+                facts.cod_pay_nat = donnees
+                    .individu
+                    .as_ref()
+                    .and_then(|i| i.donnees_naissance.as_ref())
+                    .and_then(|n| n.cod_pay_nat.clone());
+                if let Some(s) = o.cod_etu_opi.and_then(|e| students.get(&e)) {
+                    student_facts.apply(s.cod_ind, &intake.cod_anu, &mut facts);
+                }
+            }
+            Resolved::Etudiant(s) => {
+                facts.has_ine = s.ine.is_some();
+                student_facts.apply(s.cod_ind, &intake.cod_anu, &mut facts);
+            }
+        }
+        for w in insertion_warnings(&facts, &intake.cod_etp, intake.cod_vrs_vet) {
+            if !warnings.iter().any(|x| x.code == w.code) {
+                warnings.push(w);
+            }
+        }
+        out.push(Ok(ChunkApplied {
+            key,
+            status,
+            warnings,
+        }));
+    }
+    if write {
+        write_states(conn, &states, actor)?;
+    }
+    Ok(out)
+}
+
+/// Rows per multi-row statement (17 parameters each; SQLite allows 32,766).
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn write_states(
+    conn: &mut AnyConnection,
+    states: &BTreeMap<LpKey, KeyState>,
+    actor: Actor<'_>,
+) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    for typ in [TypLpa::Iaprimo, TypLpa::Reins] {
+        let mut inserts: Vec<Tuple> = Vec::new();
+        let mut updates: Vec<Tuple> = Vec::new();
+        for ((t, person, anu, etp, vet), s) in
+            states.range((typ, i64::MIN, String::new(), String::new(), i32::MIN)..)
+        {
+            if *t != typ {
+                break;
+            }
+            let (Some(a), true) = (&s.attrs, s.created || s.modified) else {
+                continue;
+            };
+            let modified = s.modified.then_some(actor.now);
+            let tuple: Tuple = (
+                *person,
+                anu.clone(),
+                etp.clone(),
+                *vet,
+                a.cod_dip.clone(),
+                a.cod_vrs_vdi,
+                a.cod_rgi.clone(),
+                a.cod_stu.clone(),
+                a.cod_cat_oui_si.clone(),
+                a.mtf_cat.clone(),
+                a.cod_cat_exo_ext.clone(),
+                a.lib_cmt_lpa.clone(),
+                s.stored.as_ref().map_or(actor.now, |r| r.dat_cre_lpa),
+                s.stored
+                    .as_ref()
+                    .map_or(actor.client.map(str::to_owned), |r| {
+                        r.cod_uti_cre_lpa.clone()
+                    }),
+                modified,
+                s.modified
+                    .then(|| actor.client.map(str::to_owned))
+                    .flatten(),
+                Some(actor.trace_id.to_owned()),
+            );
+            if s.stored.is_some() {
+                updates.push(tuple);
+            } else {
+                inserts.push(tuple);
+            }
+        }
+        macro_rules! values {
+            ($t:ident, $p:ident, $rows:expr) => {
+                $rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            $p.eq(r.0),
+                            $t::cod_anu.eq(&r.1),
+                            $t::cod_etp.eq(&r.2),
+                            $t::cod_vrs_vet.eq(r.3),
+                            $t::cod_dip.eq(&r.4),
+                            $t::cod_vrs_vdi.eq(r.5),
+                            $t::cod_rgi.eq(&r.6),
+                            $t::cod_stu.eq(&r.7),
+                            $t::cod_cat_oui_si.eq(&r.8),
+                            $t::mtf_cat.eq(&r.9),
+                            $t::cod_cat_exo_ext.eq(&r.10),
+                            $t::lib_cmt_lpa.eq(&r.11),
+                            $t::dat_cre_lpa.eq(r.12),
+                            $t::cod_uti_cre_lpa.eq(&r.13),
+                            $t::dat_mod_lpa.eq(r.14),
+                            $t::cod_uti_mod_lpa.eq(&r.15),
+                            $t::last_trace_id.eq(&r.16),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+        }
+        for part in inserts.chunks(ROWS_PER_STATEMENT) {
+            by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
+                diesel::insert_into(t::table)
+                    .values(values!(t, p, part))
+                    .execute(c)?
+            }));
+        }
+        for part in updates.chunks(ROWS_PER_STATEMENT) {
+            by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
+                diesel::insert_into(t::table)
+                    .values(values!(t, p, part))
+                    .on_conflict((p, t::cod_anu, t::cod_etp, t::cod_vrs_vet))
+                    .do_update()
+                    .set((
+                        t::cod_dip.eq(excluded(t::cod_dip)),
+                        t::cod_vrs_vdi.eq(excluded(t::cod_vrs_vdi)),
+                        t::cod_rgi.eq(excluded(t::cod_rgi)),
+                        t::cod_stu.eq(excluded(t::cod_stu)),
+                        t::cod_cat_oui_si.eq(excluded(t::cod_cat_oui_si)),
+                        t::mtf_cat.eq(excluded(t::mtf_cat)),
+                        t::cod_cat_exo_ext.eq(excluded(t::cod_cat_exo_ext)),
+                        t::lib_cmt_lpa.eq(excluded(t::lib_cmt_lpa)),
+                        t::dat_mod_lpa.eq(excluded(t::dat_mod_lpa)),
+                        t::cod_uti_mod_lpa.eq(excluded(t::cod_uti_mod_lpa)),
+                        t::last_trace_id.eq(excluded(t::last_trace_id)),
+                    ))
+                    .execute(c)?
+            }));
+        }
+    }
+    Ok(())
+}

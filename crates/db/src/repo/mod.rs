@@ -4,6 +4,7 @@ pub mod clients;
 pub mod cvec;
 pub mod journal;
 pub mod lp;
+pub mod lp_import;
 pub mod meta;
 pub mod opi;
 pub mod pj;

@@ -23,6 +23,8 @@ use serde_json::json;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let one = "/laissez-passer/{typLpa}/{id}/{codAnu}/{codEtp}/{codVrsVet}";
     cfg.route("/laissez-passer", web::get().to(list))
+        .route("/laissez-passer/batch", web::post().to(batch))
+        .route("/laissez-passer/batches/{id}", web::get().to(get_batch))
         .route(one, web::put().to(put))
         .route(one, web::get().to(get))
         .route(one, web::delete().to(delete))
@@ -614,4 +616,283 @@ pub async fn admissions_of(
         "codAnu": cod_anu,
         "admissions": lines,
     })))
+}
+
+/// Query of `POST /api/v1/laissez-passer/batch`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LpBatchQuery {
+    /// `csv`, `ndjson` or `json` (default from the content type).
+    pub format: Option<String>,
+    /// `partial` (default) or `atomic`.
+    pub mode: Option<String>,
+    /// `true`: validate without writing.
+    pub dry_run: Option<bool>,
+}
+
+/// How a batch answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportKind {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+fn report_kind(req: &HttpRequest) -> ReportKind {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if accept.contains("application/x-ndjson") {
+        ReportKind::Ndjson
+    } else if accept.contains("text/csv") {
+        ReportKind::Csv
+    } else {
+        ReportKind::Json
+    }
+}
+
+/// Streams a stored batch: head and summary, then the report lines read from storage chunk by
+/// chunk (constant memory whatever the size of the report).
+fn batch_response(
+    state: web::Data<AppState>,
+    head: crate::lp_batch::BatchHead,
+    kind: ReportKind,
+) -> HttpResponse {
+    use apogee_domain::lp::batch::ReportLine;
+    use futures_util::stream;
+    enum Step {
+        Start,
+        Lines(i64, bool),
+        End,
+        Done,
+    }
+    let id = head.id.clone();
+    let head_json = serde_json::to_string(&head).unwrap_or_default();
+    let body = stream::unfold(Step::Start, move |step| {
+        let state = state.clone();
+        let id = id.clone();
+        let head_json = head_json.clone();
+        async move {
+            let bytes = |s: String| Ok::<_, actix_web::Error>(web::Bytes::from(s));
+            match step {
+                Step::Start => {
+                    let first = match kind {
+                        // {…head…, "lines": [
+                        ReportKind::Json => format!(
+                            "{},\"lines\":[",
+                            head_json.strip_suffix('}').unwrap_or(&head_json)
+                        ),
+                        ReportKind::Ndjson => format!("{head_json}\n"),
+                        ReportKind::Csv => format!("{}\n", crate::lp_batch::CSV_COLUMNS.join(",")),
+                    };
+                    Some((bytes(first), Step::Lines(0, true)))
+                }
+                Step::Lines(after, first) => {
+                    let page = match crate::lp_batch::report_page(&state, &id, after).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::error!(error = %e.message, "lecture du rapport");
+                            return Some((
+                                Err(actix_web::error::ErrorInternalServerError(e.message)),
+                                Step::Done,
+                            ));
+                        }
+                    };
+                    let Some(last) = page.last().map(|p| p.0) else {
+                        return Some((bytes(String::new()), Step::End));
+                    };
+                    let mut out = String::new();
+                    let mut first = first;
+                    for (_, text) in page {
+                        for l in text.lines() {
+                            match kind {
+                                ReportKind::Json => {
+                                    if !first {
+                                        out.push(',');
+                                    }
+                                    out.push_str(l);
+                                }
+                                ReportKind::Ndjson => {
+                                    out.push_str(l);
+                                    out.push('\n');
+                                }
+                                ReportKind::Csv => {
+                                    if let Ok(r) = serde_json::from_str::<ReportLine>(l) {
+                                        out.push_str(&crate::lp_batch::csv_line(&r));
+                                        out.push('\n');
+                                    }
+                                }
+                            }
+                            first = false;
+                        }
+                    }
+                    Some((bytes(out), Step::Lines(last, first)))
+                }
+                Step::End => {
+                    let end = if kind == ReportKind::Json { "]}" } else { "" };
+                    Some((bytes(end.to_owned()), Step::Done))
+                }
+                Step::Done => None,
+            }
+        }
+    });
+    let content_type = match kind {
+        ReportKind::Json => "application/json",
+        ReportKind::Ndjson => "application/x-ndjson",
+        ReportKind::Csv => "text/csv; charset=utf-8",
+    };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("X-Batch-Id", head.id.clone()))
+        .streaming(body)
+}
+
+async fn spool_body(mut payload: web::Payload, limit: usize) -> ApiResult<std::fs::File> {
+    use futures_util::StreamExt;
+    use std::io::{Seek, Write};
+    let mut file = tempfile::tempfile()
+        .map_err(|e| ApiError(Error::internal(format!("fichier temporaire : {e}"))))?;
+    let mut size = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| bad_request("body", format!("Lecture du corps interrompue : {e}")))?;
+        size += chunk.len();
+        if size > limit {
+            return Err(ApiError(Error::new(
+                ErrorKind::PayloadTooLarge,
+                FaultKey::noncoherent("body"),
+                format!("Fichier trop volumineux (maximum {limit} octets)"),
+            )));
+        }
+        file.write_all(&chunk)
+            .map_err(|e| ApiError(Error::internal(format!("fichier temporaire : {e}"))))?;
+    }
+    file.rewind()
+        .map_err(|e| ApiError(Error::internal(format!("fichier temporaire : {e}"))))?;
+    Ok(file)
+}
+
+/// `POST /api/v1/laissez-passer/batch`: a file of LPs (LP-16 … LP-20): CSV (legacy 8 columns
+/// or extended), NDJSON or a JSON array; `mode=partial|atomic`, `dryRun=true`,
+/// `Idempotency-Key`. Answers the batch (id, status, summary) and its per-row report as JSON,
+/// NDJSON (`Accept: application/x-ndjson`) or CSV (`Accept: text/csv`).
+#[utoipa::path(post, path = "/api/v1/laissez-passer/batch", tag = "laissez-passer", params(("format" = Option<String>, Query, description = "csv, ndjson or json (default from the content type)"), ("mode" = Option<String>, Query, description = "partial (default) or atomic"), ("dryRun" = Option<bool>, Query, description = "validate without writing"), ("Idempotency-Key" = Option<String>, Header, description = "a repeated post returns the first report; an interrupted batch is resumed")), request_body(content = String, description = "CSV (typLpa,codAnu,numOPI,codEtp,codVrsVet,codDip,codVrsVdi,libCmtLpa or any of the 14 V2 names), NDJSON or a JSON array", content_type = "text/csv"), responses((status = 200, description = "The batch: id, status, summary, per-row report (JSON, NDJSON or CSV after Accept)", body = Object), (status = 409, description = "The batch with this Idempotency-Key is being processed", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 413, description = "Upload too large", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 415, description = "Unsupported media type", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 400, description = "Invalid request or file header (FICHIER_FORMAT)", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
+pub async fn batch(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<LpBatchQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    use apogee_domain::lp::batch::Format;
+    caller.require(Scope::LpWrite)?;
+    let q = query.into_inner();
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let format = match q.format.as_deref() {
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            bad_request(
+                "format",
+                format!("Format inconnu : {f} (csv, ndjson, json)"),
+            )
+        })?,
+        None if content_type.starts_with("text/csv") || content_type.starts_with("text/plain") => {
+            Format::Csv
+        }
+        None if content_type.starts_with("application/x-ndjson")
+            || content_type.starts_with("application/ndjson")
+            || content_type.starts_with("application/jsonl") =>
+        {
+            Format::Ndjson
+        }
+        None if content_type.starts_with("application/json") => Format::Json,
+        None => {
+            return Err(ApiError(Error::new(
+                ErrorKind::UnsupportedMediaType,
+                FaultKey::noncoherent("contentType"),
+                "Type de contenu attendu : text/csv, application/x-ndjson ou application/json",
+            )));
+        }
+    };
+    let atomic = match q.mode.as_deref() {
+        None | Some("partial") => false,
+        Some("atomic") => true,
+        Some(other) => {
+            return Err(bad_request(
+                "mode",
+                format!("Mode inconnu : {other} (partial, atomic)"),
+            ));
+        }
+    };
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    if key.as_ref().is_some_and(|k| k.len() > 200) {
+        return Err(bad_request(
+            "Idempotency-Key",
+            "Idempotency-Key : 200 caractères au plus",
+        ));
+    }
+    let file = spool_body(payload, state.settings.limits.batch_bytes).await?;
+    let opts = crate::lp_batch::Options {
+        format,
+        atomic,
+        dry_run: q.dry_run.unwrap_or(false),
+        key,
+        client: caller.name.clone(),
+        trace_id: crate::error::current_request_id().unwrap_or_default(),
+    };
+    let posted = crate::lp_batch::post(&state, file, opts).await?;
+    let (row, replayed) = match posted {
+        crate::lp_batch::Posted::Processed(r) => (r, false),
+        crate::lp_batch::Posted::Replayed(r) => (r, true),
+    };
+    let head = crate::lp_batch::BatchHead::of(&row);
+    note(&req, |n| {
+        n.key = Some(("batch".into(), row.id.clone()));
+        if replayed {
+            n.warnings.push("LOT_REJOUE".into());
+        }
+        if row.rejected > 0 {
+            n.outcome = Some(apogee_domain::journal::Outcome::Rejected);
+            n.warnings.push(format!("LIGNES_REJETEES:{}", row.rejected));
+        }
+    });
+    Ok(batch_response(state, head, report_kind(&req)))
+}
+
+/// `GET /api/v1/laissez-passer/batches/{id}`: status, counts and report of a batch.
+#[utoipa::path(get, path = "/api/v1/laissez-passer/batches/{id}", tag = "laissez-passer", params(("id" = String, Path, description = "batch id (ULID)")), responses((status = 200, description = "The batch: status, summary and report (JSON, NDJSON or CSV after Accept)", body = Object), (status = 404, description = "Unknown batch", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
+pub async fn get_batch(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::LpRead)?;
+    let id = path.into_inner();
+    note(&req, |n| n.key = Some(("batch".into(), id.clone())));
+    let lookup = id.clone();
+    let row = state
+        .db
+        .read(move |c| apogee_db::repo::lp_import::find(c, &lookup).map_err(DbError::from))
+        .await?
+        .ok_or_else(|| {
+            ApiError(Error::not_found(
+                FaultKey::null_retrieve("batch"),
+                format!("Aucun lot de laissez-passer {id}"),
+            ))
+        })?;
+    let head = crate::lp_batch::BatchHead::of(&row);
+    Ok(batch_response(state, head, report_kind(&req)))
 }

@@ -71,6 +71,7 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
                         .and_then(|s| endpoint_of(s, ctx.head().uri.path()))
                         == Some(endpoint)
                 }))
+                .app_data(web::PayloadConfig::default().limit(64 * 1024))
                 .route(web::method(method).to(facade_call))
                 .default_service(web::to(facade_method_not_allowed)),
         );

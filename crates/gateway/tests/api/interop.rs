@@ -93,7 +93,9 @@ async fn schemathesis_finds_no_failure_against_the_openapi_document() -> TestRes
     if !available("schemathesis", &["--version"]) {
         return Ok(());
     }
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return Ok(()) };
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return Ok(());
+    };
     let out = Command::new("schemathesis")
         .args(["run", &app.url("/api-docs/openapi.json")])
         .args(["-H", &format!("Authorization: Bearer {}", app.admin_token)])
@@ -109,6 +111,10 @@ async fn schemathesis_finds_no_failure_against_the_openapi_document() -> TestRes
         .output()?;
     app.stop().await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "schemathesis found failures:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "schemathesis found failures:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(())
 }

@@ -3,11 +3,13 @@
 mod helpers;
 
 mod auth;
+mod crash;
 mod cvec;
 mod health;
 mod interop;
 mod journal;
 mod lp;
+mod lp_batch;
 mod openapi;
 mod opi_batch;
 mod opi_rest;

@@ -1,0 +1,2 @@
+DROP TABLE lp_import_report;
+DROP TABLE lp_import;

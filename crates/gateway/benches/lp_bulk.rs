@@ -1,0 +1,431 @@
+//! Laissez-passer bulk loading (`POST /api/v1/laissez-passer/batch`) through the real binary,
+//! on SQLite and PostgreSQL, next to the raw baselines measured in the same run on the same
+//! schema: a multi-row `INSERT … ON CONFLICT DO UPDATE` in one transaction (SQLite) and `COPY`
+//! (PostgreSQL, through `psql`); peak RSS of the gateway (`VmHWM`); LPs per second over SOAP
+//! (`mettreAJourLaissezPasserWS_V2`, one call per LP, 16 connections).
+//! `cargo bench -p apogee-gateway --bench lp_bulk [-- N [SOAP_CALLS]]` (default 1,000,000 rows,
+//! 20,000 SOAP calls). The file: `REINS` rows for N/VETS students × VETS VETs opened for 2026
+//! (created through the referential API; students through the student batch).
+
+use apogee_db::testing::TestDatabase;
+use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, migrations};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_apogee-gateway");
+const VETS: usize = 50;
+const FIRST_ETU: usize = 40_000_000;
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+struct Gateway {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &std::path::Path, database_url: &str) -> BenchResult<Gateway> {
+    let mut child = Command::new(BIN)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(["--database-url", database_url])
+        .env_remove("APOGEE_CONFIG")
+        .env("APOGEE_LOG__LEVEL", "warn,apogee_gateway=info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && let Some(port) = v["fields"]["port"].as_u64()
+            {
+                let _ = tx.send(port as u16);
+            }
+        }
+    });
+    let port = rx.recv_timeout(Duration::from_secs(120))?;
+    let token = std::fs::read_to_string(data_dir.join("admin.token"))?
+        .trim()
+        .to_owned();
+    Ok(Gateway {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        token,
+    })
+}
+
+fn vm_hwm_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn etp(v: usize) -> String {
+    format!("BLK{v:02}")
+}
+
+fn letters(mut i: usize) -> String {
+    let mut s = String::new();
+    for _ in 0..5 {
+        s.push(char::from(b'A' + (i % 26) as u8));
+        i /= 26;
+    }
+    s
+}
+
+/// The deterministic N-row file.
+fn lp_file(n: usize) -> Vec<u8> {
+    let mut f = String::with_capacity(n * 48);
+    f.push_str("typLpa,codAnu,codEtu,codEtp,codVrsVet,codRgi,libCmtLpa\n");
+    for i in 0..n {
+        let (s, v) = (i / VETS, i % VETS);
+        f.push_str(&format!(
+            "REINS,2026,{},{},1,1,lot {i}\n",
+            FIRST_ETU + s,
+            etp(v)
+        ));
+    }
+    f.into_bytes()
+}
+
+async fn put_csv(
+    http: &reqwest::Client,
+    g: &Gateway,
+    path: &str,
+    body: String,
+) -> BenchResult<serde_json::Value> {
+    let r = http
+        .put(format!("{}{path}", g.base))
+        .bearer_auth(&g.token)
+        .header("Content-Type", "text/csv")
+        .body(body)
+        .send()
+        .await?;
+    let status = r.status();
+    let text = r.text().await?;
+    if !status.is_success() {
+        return Err(format!("{path}: {status} {text}").into());
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Étapes and VETs opened for 2026, and the students.
+async fn prepare(http: &reqwest::Client, g: &Gateway, students: usize) -> BenchResult<()> {
+    let mut etapes = String::from("codEtp,libEtp,temEnSveEtp\n");
+    let mut vets = String::from("codEtp,codVrsVet,libVet,temEnSveVet\n");
+    let mut open = String::from(
+        "codAnu,codEtp,codVrsVet,codCgeMinpVet,datDebMinpVet,datFinMinpVet,codCgeMinVet,datDebMinVet,datFinMinVet\n",
+    );
+    let mut regimes = String::from("codEtp,codVrsVet,codRgi\n");
+    for v in 0..VETS {
+        let e = etp(v);
+        etapes.push_str(&format!("{e},Bench {v},O\n"));
+        vets.push_str(&format!("{e},1,Bench {v},O\n"));
+        open.push_str(&format!(
+            "2026,{e},1,CG1,2026-03-01,2027-08-31,CG1,2026-03-01,2027-08-31\n"
+        ));
+        regimes.push_str(&format!("{e},1,1\n"));
+    }
+    put_csv(http, g, "/api/v1/referential/etapes", etapes).await?;
+    put_csv(http, g, "/api/v1/referential/versions-etape", vets).await?;
+    put_csv(http, g, "/api/v1/referential/vet-ouvertures", open).await?;
+    put_csv(http, g, "/api/v1/referential/vet-regimes", regimes).await?;
+    for start in (0..students).step_by(50_000) {
+        let mut csv = String::from("codEtu,ine,libNomPatInd,libPr1Ind,dateNaiInd\n");
+        for s in start..(start + 50_000).min(students) {
+            let n = 2_000_000_000u64 + s as u64;
+            let key = b"ABCDEFGHJKLMNPRSTUVWXYZ"[(n % 23) as usize];
+            csv.push_str(&format!(
+                "{},{n:010}{},NOM{},PRENOM,2004-01-01\n",
+                FIRST_ETU + s,
+                char::from(key),
+                letters(s)
+            ));
+        }
+        let r: serde_json::Value = http
+            .post(format!("{}/api/v1/etudiants/batch", g.base))
+            .bearer_auth(&g.token)
+            .header("Content-Type", "text/csv")
+            .body(csv)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if r["rejected"].as_u64() != Some(0) {
+            return Err(format!("students rejected: {}", r["lines"][0]).into());
+        }
+    }
+    Ok(())
+}
+
+struct Bulk {
+    rows_per_s: f64,
+    rss_mb: f64,
+    summary: serde_json::Value,
+}
+
+async fn bulk(http: &reqwest::Client, g: &Gateway, file: Vec<u8>, n: usize) -> BenchResult<Bulk> {
+    let start = Instant::now();
+    let r = http
+        .post(format!("{}/api/v1/laissez-passer/batch", g.base))
+        .bearer_auth(&g.token)
+        .header("Content-Type", "text/csv")
+        .header("Accept", "application/x-ndjson")
+        .body(file)
+        .send()
+        .await?;
+    // The head line carries the summary; the report lines are drained.
+    let text = r.text().await?;
+    let elapsed = start.elapsed();
+    let head: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default())?;
+    Ok(Bulk {
+        rows_per_s: n as f64 / elapsed.as_secs_f64(),
+        rss_mb: vm_hwm_mb(g.child.id()),
+        summary: head["summary"].clone(),
+    })
+}
+
+/// SOAP V2 calls, one LP each, 16 connections; returns LPs/s.
+async fn soap(g: &Gateway, calls: usize) -> BenchResult<f64> {
+    let url = format!(
+        "{}/apo-commun-servicesMetiers/services/LaissezPasserMetier",
+        g.base
+    );
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (url, token, next) = (url.clone(), g.token.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= calls {
+                    return Ok::<(), String>(());
+                }
+                let (s, v) = (i / VETS, i % VETS);
+                let body = format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><ns2:mettreAJourLaissezPasserWS_V2 xmlns:ns2="gouv.education.apogee.commun.servicesmetiers.LaissezPasserMetier"><typLpa>REINS</typLpa><codAnu>2026</codAnu><codEtu>{}</codEtu><codEtp>{}</codEtp><codVrsVet>1</codVrsVet><codRgi>1</codRgi><libCmtLpa>soap {i}</libCmtLpa></ns2:mettreAJourLaissezPasserWS_V2></S:Body></S:Envelope>"#,
+                    FIRST_ETU + s,
+                    etp(v)
+                );
+                let r = http
+                    .post(&url)
+                    .basic_auth("admin", Some(&token))
+                    .header("Content-Type", "text/xml; charset=utf-8")
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if r.status() != 200 {
+                    return Err(format!("call {i}: {}", r.text().await.unwrap_or_default()));
+                }
+                let _ = r.bytes().await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(calls as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Students (not timed), then N LPs upserted with prepared multi-row statements in one
+/// transaction: the raw SQLite baseline.
+fn raw_sqlite(url: &str, n: usize) -> BenchResult<f64> {
+    use apogee_db::schema_lp::{etudiant as et, lp_etudiant as le};
+    use diesel::prelude::*;
+    use diesel::upsert::excluded;
+    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
+    migrations::run_pending(&mut *db.conn()?)?;
+    let now = chrono::Utc::now().naive_utc();
+    let date = chrono::NaiveDate::from_ymd_opt(2004, 1, 1).ok_or("date")?;
+    let students = n.div_ceil(VETS);
+    db.write_blocking(|c| -> Result<(), DbError> {
+        apogee_db::with_backend!(c, |c| {
+            for part in (0..students).collect::<Vec<_>>().chunks(1000) {
+                let rows: Vec<_> = part
+                    .iter()
+                    .map(|s| {
+                        (
+                            et::cod_ind.eq(*s as i64 + 1),
+                            et::cod_etu.eq((FIRST_ETU + s) as i64),
+                            et::lib_nom_pat_ind.eq("NOM"),
+                            et::lib_pr1_ind.eq("PRENOM"),
+                            et::date_nai_ind.eq(date),
+                            et::match_key.eq(format!("K{s}")),
+                            et::created_at.eq(now),
+                            et::updated_at.eq(now),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(et::table).values(rows).execute(c)?;
+            }
+            Ok(())
+        })
+    })?;
+    let start = Instant::now();
+    db.write_blocking(|c| -> Result<(), DbError> {
+        apogee_db::with_backend!(c, |c| {
+            for part in (0..n).collect::<Vec<_>>().chunks(500) {
+                let rows: Vec<_> = part
+                    .iter()
+                    .map(|i| {
+                        (
+                            le::cod_ind.eq((i / VETS) as i64 + 1),
+                            le::cod_anu.eq("2026"),
+                            le::cod_etp.eq(etp(i % VETS)),
+                            le::cod_vrs_vet.eq(1),
+                            le::cod_rgi.eq(Some("1")),
+                            le::lib_cmt_lpa.eq(Some(format!("lot {i}"))),
+                            le::dat_cre_lpa.eq(now),
+                            le::cod_uti_cre_lpa.eq(Some("admin")),
+                            le::last_trace_id.eq(Some("raw")),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(le::table)
+                    .values(rows)
+                    .on_conflict((le::cod_ind, le::cod_anu, le::cod_etp, le::cod_vrs_vet))
+                    .do_update()
+                    .set((
+                        le::cod_rgi.eq(excluded(le::cod_rgi)),
+                        le::lib_cmt_lpa.eq(excluded(le::lib_cmt_lpa)),
+                        le::last_trace_id.eq(excluded(le::last_trace_id)),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Students (not timed), then `COPY lp_etudiant FROM STDIN` through psql: the raw PostgreSQL
+/// baseline.
+fn raw_copy(url: &str, n: usize) -> BenchResult<f64> {
+    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
+    migrations::run_pending(&mut *db.conn()?)?;
+    let students = n.div_ceil(VETS);
+    let psql = |sql: &str, input: Option<&[u8]>| -> BenchResult<()> {
+        let mut child = Command::new("psql")
+            .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin.write_all(data)?;
+        }
+        let status = child.wait()?;
+        if !status.success() {
+            return Err(format!("psql failed: {sql}").into());
+        }
+        Ok(())
+    };
+    psql(
+        &format!(
+            "INSERT INTO etudiant (cod_ind, cod_etu, lib_nom_pat_ind, lib_pr1_ind, date_nai_ind, match_key, created_at, updated_at) \
+             SELECT g, {FIRST_ETU} + g - 1, 'NOM', 'PRENOM', DATE '2004-01-01', 'K' || g, now(), now() FROM generate_series(1, {students}) g"
+        ),
+        None,
+    )?;
+    let mut data = Vec::with_capacity(n * 64);
+    for i in 0..n {
+        writeln!(
+            data,
+            "{},2026,{},1,1,lot {i},2026-11-23 00:00:00,admin,raw",
+            i / VETS + 1,
+            etp(i % VETS)
+        )?;
+    }
+    let start = Instant::now();
+    psql(
+        "\\copy lp_etudiant (cod_ind, cod_anu, cod_etp, cod_vrs_vet, cod_rgi, lib_cmt_lpa, dat_cre_lpa, cod_uti_cre_lpa, last_trace_id) FROM STDIN WITH (FORMAT csv)",
+        Some(&data),
+    )?;
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn main() -> BenchResult<()> {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let n = args.first().copied().unwrap_or(1_000_000);
+    let soap_calls = args.get(1).copied().unwrap_or(20_000);
+    let students = n.div_ceil(VETS).max(soap_calls.div_ceil(VETS));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3600))
+        .build()?;
+    println!("N = {n} LP rows ({students} students x {VETS} VETs), {soap_calls} SOAP calls");
+
+    // SQLite.
+    let raw_dir = tempfile::tempdir()?;
+    let raw = raw_sqlite(&TestDatabase::sqlite(raw_dir.path()).url, n)?;
+    println!("raw SQLite multi-row upsert, one transaction: {raw:.0} rows/s");
+    let dir = tempfile::tempdir()?;
+    let sqlite_db = TestDatabase::sqlite(dir.path());
+    let url = sqlite_db.url.clone();
+    let g = start(dir.path(), &url)?;
+    rt.block_on(prepare(&http, &g, students))?;
+    let b = rt.block_on(bulk(&http, &g, lp_file(n), n))?;
+    println!(
+        "gateway bulk, SQLite: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB; {}",
+        b.rows_per_s,
+        b.rows_per_s / raw,
+        b.rss_mb,
+        b.summary
+    );
+    let s = rt.block_on(soap(&g, soap_calls))?;
+    println!("SOAP mettreAJourLaissezPasserWS_V2, 16 connections, SQLite: {s:.0} LP/s");
+    drop(g);
+
+    // PostgreSQL.
+    match (TestDatabase::postgres(), TestDatabase::postgres()) {
+        (Some(raw_db), Some(db)) => {
+            let copy = raw_copy(&raw_db.url, n)?;
+            println!("raw PostgreSQL COPY: {copy:.0} rows/s");
+            let dir = tempfile::tempdir()?;
+            let g = start(dir.path(), &db.url)?;
+            rt.block_on(prepare(&http, &g, students))?;
+            let b = rt.block_on(bulk(&http, &g, lp_file(n), n))?;
+            println!(
+                "gateway bulk, PostgreSQL: {:.0} rows/s (x{:.2} COPY), peak RSS {:.1} MB; {}",
+                b.rows_per_s,
+                b.rows_per_s / copy,
+                b.rss_mb,
+                b.summary
+            );
+            let s = rt.block_on(soap(&g, soap_calls))?;
+            println!("SOAP mettreAJourLaissezPasserWS_V2, 16 connections, PostgreSQL: {s:.0} LP/s");
+        }
+        _ => println!("PostgreSQL unavailable: skipped"),
+    }
+    Ok(())
+}

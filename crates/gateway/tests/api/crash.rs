@@ -1,0 +1,290 @@
+//! Crash safety of laissez-passer batch files (LP-19): the real binary is killed (`SIGKILL`)
+//! in the middle of a batch, restarted on the same data directory, and the file is posted again
+//! (same `Idempotency-Key`: the batch resumes after its last committed line; no key, partial
+//! mode: every row is upserted again). The LP table, and with a key the report, must end as
+//! after one clean run of the same file on a fresh data directory.
+
+use crate::helpers::TestResult;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_apogee-gateway");
+const STUDENTS: usize = 8000;
+
+struct Running {
+    child: Child,
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Error>> {
+    let mut child = Command::new(BIN)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("APOGEE_CONFIG")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && let Some(port) = v["fields"]["port"].as_u64()
+            {
+                let _ = tx.send(port as u16);
+            }
+        }
+    });
+    let port = rx.recv_timeout(Duration::from_secs(60))?;
+    let token = std::fs::read_to_string(data_dir.join("admin.token"))?
+        .trim()
+        .to_owned();
+    Ok(Running {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        token,
+        http: reqwest::Client::new(),
+    })
+}
+
+impl Running {
+    fn post(&self, path: &str, content_type: &str, body: String) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Content-Type", content_type)
+            .body(body)
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, Box<dyn std::error::Error>> {
+        let text = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?)
+    }
+
+    async fn students(&self) -> TestResult {
+        let mut csv = String::from("codEtu,libNomPatInd,libPr1Ind,dateNaiInd\n");
+        for i in 0..STUDENTS {
+            let name: String = format!("{i:05}")
+                .bytes()
+                .map(|d| char::from(b'A' + (d - b'0')))
+                .collect();
+            csv.push_str(&format!("{},NOM{name},PRENOM,2004-01-01\n", 30_000_000 + i));
+        }
+        let r: Value = self
+            .post("/api/v1/etudiants/batch", "text/csv", csv)
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(r["created"], STUDENTS, "{}", r["lines"][0]);
+        Ok(())
+    }
+
+    /// Every LP of 2026, without the times and trace ids (they differ between runs).
+    async fn lps(&self) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .get(&format!(
+                    "/api/v1/laissez-passer?codAnu=2026&limit=1000&offset={}",
+                    out.len()
+                ))
+                .await?;
+            let rows = page["laissezPasser"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if rows.is_empty() {
+                return Ok(out);
+            }
+            for mut r in rows {
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("datCreLpa");
+                    let modified = o.remove("datModLpa").is_some_and(|v| !v.is_null());
+                    o.insert("modified".into(), Value::Bool(modified));
+                }
+                out.push(r);
+            }
+        }
+    }
+
+    async fn lp_count(&self) -> Result<i64, Box<dyn std::error::Error>> {
+        let v = self
+            .get("/api/v1/laissez-passer?codAnu=2026&limit=1")
+            .await?;
+        Ok(v["meta"]["total"].as_i64().unwrap_or(0))
+    }
+
+    fn kill9(&mut self) -> TestResult {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+/// Three VETs per student, a duplicate and a comment changed by it, and a bad row every 1000.
+fn file() -> String {
+    let mut f = String::from("typLpa,codAnu,codEtu,codEtp,codVrsVet,codRgi,libCmtLpa\n");
+    for i in 0..STUDENTS {
+        let etu = 30_000_000 + i;
+        for etp in ["ETP01", "ETP02", "ETP03"] {
+            f.push_str(&format!("REINS,2026,{etu},{etp},1,1,lot {i}\n"));
+        }
+        if i % 1000 == 7 {
+            f.push_str(&format!("REINS,2026,{etu},ETP01,1,,doublon\n"));
+            f.push_str(&format!("REINS,2026,{etu},ETP99,1,,VET inconnue\n"));
+        }
+    }
+    f
+}
+
+async fn post_batch(
+    server: &Running,
+    key: Option<&str>,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let mut req = server.post("/api/v1/laissez-passer/batch", "text/csv", file());
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let text = req.send().await?.text().await?;
+    Ok(serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?)
+}
+
+/// Posts the file in the background and kills the server once some LPs are committed.
+async fn crash_mid_batch(
+    server: &mut Running,
+    key: Option<&str>,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    let mut req = server.post("/api/v1/laissez-passer/batch", "text/csv", file());
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let pending = tokio::spawn(req.send());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = 0;
+    while seen == 0 {
+        if Instant::now() > deadline {
+            return Err("no progress".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen = server.lp_count().await?;
+    }
+    server.kill9()?;
+    pending.abort();
+    Ok(seen)
+}
+
+fn report_lines(v: &Value) -> Vec<Value> {
+    v["lines"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_killed_batch_resumes_with_its_key_as_one_clean_run() -> TestResult {
+    let clean_dir = tempfile::tempdir()?;
+    let clean = start(clean_dir.path())?;
+    clean.students().await?;
+    let expected = post_batch(&clean, Some("campagne-2026")).await?;
+    let expected_lps = clean.lps().await?;
+    assert_eq!(expected["status"], "completed", "{}", expected["summary"]);
+    assert_eq!(expected["summary"]["rejected"], STUDENTS / 1000);
+    drop(clean);
+
+    let dir = tempfile::tempdir()?;
+    let mut server = start(dir.path())?;
+    server.students().await?;
+    let seen = crash_mid_batch(&mut server, Some("campagne-2026")).await?;
+    drop(server);
+    let server = start(dir.path())?;
+    let committed = server.lp_count().await?;
+    assert!(committed >= seen, "{committed} < {seen}");
+    assert!(
+        committed < expected_lps.len() as i64,
+        "the kill came after the end of the batch ({committed} LPs): nothing to resume"
+    );
+    let resumed = post_batch(&server, Some("campagne-2026")).await?;
+    assert_eq!(resumed["status"], "completed");
+    assert_eq!(resumed["summary"], expected["summary"]);
+    assert_eq!(report_lines(&resumed), report_lines(&expected));
+    assert_eq!(server.lps().await?, expected_lps);
+    // The stored batch too.
+    let id = resumed["id"].as_str().ok_or("id")?;
+    let stored = server
+        .get(&format!("/api/v1/laissez-passer/batches/{id}"))
+        .await?;
+    assert_eq!(report_lines(&stored), report_lines(&expected));
+    // Once more with the key: the stored report, nothing written.
+    let again = post_batch(&server, Some("campagne-2026")).await?;
+    assert_eq!(again["id"], resumed["id"]);
+    assert_eq!(again["summary"], expected["summary"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_killed_batch_reposted_without_key_ends_as_one_clean_run() -> TestResult {
+    let clean_dir = tempfile::tempdir()?;
+    let clean = start(clean_dir.path())?;
+    clean.students().await?;
+    let expected = post_batch(&clean, None).await?;
+    let expected_lps = clean.lps().await?;
+    drop(clean);
+
+    let dir = tempfile::tempdir()?;
+    let mut server = start(dir.path())?;
+    server.students().await?;
+    crash_mid_batch(&mut server, None).await?;
+    drop(server);
+    let server = start(dir.path())?;
+    let again = post_batch(&server, None).await?;
+    assert_eq!(again["status"], "completed");
+    let s = &again["summary"];
+    assert_eq!(s["total"], expected["summary"]["total"]);
+    assert_eq!(s["rejected"], expected["summary"]["rejected"]);
+    // Rows committed before the kill are now unchanged (or updated: the duplicate).
+    let done = |v: &Value| {
+        ["created", "updated", "unchanged"]
+            .iter()
+            .map(|k| v[k].as_i64().unwrap_or(0))
+            .sum::<i64>()
+    };
+    assert_eq!(done(s), done(&expected["summary"]));
+    // Same rows and attributes; `modified` may differ for the rows re-sent after the crash.
+    let strip = |v: Vec<Value>| -> Vec<Value> {
+        v.into_iter()
+            .map(|mut r| {
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("modified");
+                    o.remove("codUtiModLpa");
+                }
+                r
+            })
+            .collect()
+    };
+    assert_eq!(strip(server.lps().await?), strip(expected_lps));
+    Ok(())
+}
