@@ -205,12 +205,7 @@ pub async fn load(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::Admin)?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = super::content_type(&req);
     let format = if content_type.starts_with("text/csv") || content_type.starts_with("text/plain") {
         RegisterFormat::Csv
     } else if [

@@ -457,12 +457,7 @@ pub async fn batch_students(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::LpWrite)?;
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = super::content_type(&req);
     let format = if content_type.starts_with("text/csv") || content_type.starts_with("text/plain") {
         BatchFormat::Csv
     } else if content_type.starts_with("application/x-ndjson")
@@ -790,12 +785,7 @@ pub async fn batch(
     use apogee_domain::lp::batch::Format;
     caller.require(Scope::LpWrite)?;
     let q = query.into_inner();
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = super::content_type(&req);
     let format = match q.format.as_deref() {
         Some(f) => Format::parse(f).ok_or_else(|| {
             bad_request(
@@ -821,16 +811,7 @@ pub async fn batch(
             )));
         }
     };
-    let atomic = match q.mode.as_deref() {
-        None | Some("partial") => false,
-        Some("atomic") => true,
-        Some(other) => {
-            return Err(bad_request(
-                "mode",
-                format!("Mode inconnu : {other} (partial, atomic)"),
-            ));
-        }
-    };
+    let atomic = super::atomic_mode(q.mode.as_deref())?;
     let key = req
         .headers()
         .get("Idempotency-Key")

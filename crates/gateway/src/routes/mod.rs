@@ -67,3 +67,24 @@ pub struct ListMeta {
     /// Rows skipped.
     pub offset: i64,
 }
+
+/// The request's media type and parameters, lower-cased (`""` when absent).
+pub fn content_type(req: &actix_web::HttpRequest) -> String {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The `mode` of a batch: `partial` (default, `false`) or `atomic` (`true`).
+pub fn atomic_mode(mode: Option<&str>) -> crate::error::ApiResult<bool> {
+    match mode {
+        None | Some("partial") => Ok(false),
+        Some("atomic") => Ok(true),
+        Some(other) => Err(crate::error::bad_request(
+            "mode",
+            format!("Mode inconnu : {other} (partial, atomic)"),
+        )),
+    }
+}

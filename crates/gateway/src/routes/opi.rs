@@ -328,12 +328,7 @@ pub async fn batch(
     use futures_util::StreamExt;
     caller.require(Scope::OpiWrite)?;
     let q = query.into_inner();
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = super::content_type(&req);
     let format = match q.format.as_deref() {
         Some("ndjson") => Format::Ndjson,
         Some("pegase") => Format::Pegase,
@@ -348,16 +343,7 @@ pub async fn batch(
         None if content_type.starts_with("text/csv") => Format::Parcoursup,
         None => Format::Ndjson,
     };
-    let atomic = match q.mode.as_deref() {
-        None | Some("partial") => false,
-        Some("atomic") => true,
-        Some(other) => {
-            return Err(bad_request(
-                "mode",
-                format!("Mode inconnu : {other} (partial, atomic)"),
-            ));
-        }
-    };
+    let atomic = super::atomic_mode(q.mode.as_deref())?;
     note(&req, |n| {
         n.key = Some(("batch".into(), format!("{format:?}").to_lowercase()))
     });

@@ -293,12 +293,7 @@ async fn receive(
     payload: web::Payload,
 ) -> Result<(pj::Staged, Option<String>), Error> {
     use futures_util::StreamExt;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = super::content_type(req);
     if !content_type.starts_with("multipart/form-data") {
         let name = req
             .headers()

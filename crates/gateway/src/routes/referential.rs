@@ -122,12 +122,7 @@ pub async fn put(
     caller.require(Scope::RefWrite)?;
     let table = find_table(&path)?;
     note(&req, |n| n.key = Some(("table".into(), table.name.into())));
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = super::content_type(&req);
     let format = if content_type.starts_with("application/json") {
         Format::Json
     } else if content_type.starts_with("text/csv") || content_type.starts_with("text/plain") {

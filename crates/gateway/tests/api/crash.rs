@@ -6,61 +6,26 @@
 
 use crate::helpers::TestResult;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogee-gateway");
 const STUDENTS: usize = 8000;
 
 struct Running {
-    child: Child,
+    process: crate::process::Running,
     base: String,
     token: String,
     http: reqwest::Client,
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Error>> {
-    let mut child = Command::new(BIN)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("APOGEE_CONFIG")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line)
-                && let Some(port) = v["fields"]["port"].as_u64()
-            {
-                let _ = tx.send(port as u16);
-            }
-        }
-    });
-    let port = rx.recv_timeout(Duration::from_secs(60))?;
+    let process = crate::process::start(data_dir)?;
     let token = std::fs::read_to_string(data_dir.join("admin.token"))?
         .trim()
         .to_owned();
     Ok(Running {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
+        base: format!("http://127.0.0.1:{}", process.port),
+        process,
         token,
         http: reqwest::Client::new(),
     })
@@ -142,8 +107,8 @@ impl Running {
     }
 
     fn kill9(&mut self) -> TestResult {
-        self.child.kill()?;
-        self.child.wait()?;
+        self.process.child.kill()?;
+        self.process.child.wait()?;
         Ok(())
     }
 }

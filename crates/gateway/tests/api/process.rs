@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_apogee-gateway");
 
-struct Running {
-    child: Child,
-    port: u16,
+/// The real binary, started on a free port; killed when dropped.
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Drop for Running {
@@ -21,7 +22,8 @@ impl Drop for Running {
     }
 }
 
-fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Error>> {
+/// Starts `apogee-gateway` on `data_dir` and waits until it listens.
+pub(crate) fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Error>> {
     let mut child = Command::new(BIN)
         .args([
             "--bind",
