@@ -172,3 +172,49 @@ fn push_get_journal_and_exit_codes() -> TestResult {
     assert!(String::from_utf8_lossy(&out.stdout).contains("apogee"));
     Ok(())
 }
+
+#[test]
+fn lp_import_reports_progress_rows_and_exit_codes() -> TestResult {
+    let gw = gateway()?;
+    // 300 OPIs, each with a laissez-passer on two VETs: 600 rows, then one bad row.
+    let opis: String = (0..300)
+        .map(|i| format!("{}\n", opi(&format!("LP{i:08}"), "CG1")))
+        .collect();
+    let out = gw.apogee(&["opi", "push", &gw.file("opis.ndjson", &opis)?])?;
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+    let mut csv =
+        String::from("typLpa,codAnu,numOPI,codEtp,codVrsVet,codDip,codVrsVdi,libCmtLpa\n");
+    for i in 0..300 {
+        for etp in ["ETP01", "ETP02"] {
+            csv.push_str(&format!(
+                "IAPRIMO,2026,LP{i:08},{etp},1,DIP01,1,import CLI\n"
+            ));
+        }
+    }
+    let good = gw.file("lp.csv", &csv)?;
+    let report = gw.dir.path().join("lp-report.json");
+    let out = gw.apogee(&[
+        "lp",
+        "import",
+        &good,
+        "--report",
+        &report.display().to_string(),
+    ])?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("600 lignes"), "{}", text(&out));
+    assert!(
+        text(&out).contains("envoyé"),
+        "plain progress lines when not on a terminal: {}",
+        text(&out)
+    );
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
+    assert_eq!(stored["summary"]["created"], 600, "{stored}");
+    // Same file again (new key): every row unchanged. A bad row: exit 1, reported with its line.
+    csv.push_str("IAPRIMO,2026,INCONNU99,ETP01,1,DIP01,1,x\n");
+    let bad = gw.file("lp-bad.csv", &csv)?;
+    let out = gw.apogee(&["lp", "import", &bad, "--key", "second"])?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("ligne 602"), "{}", text(&out));
+    assert!(text(&out).contains("600 inchangés"), "{}", text(&out));
+    Ok(())
+}

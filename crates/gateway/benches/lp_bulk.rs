@@ -186,10 +186,19 @@ struct Bulk {
     summary: serde_json::Value,
 }
 
-async fn bulk(http: &reqwest::Client, g: &Gateway, file: Vec<u8>, n: usize) -> BenchResult<Bulk> {
+async fn bulk(
+    http: &reqwest::Client,
+    g: &Gateway,
+    file: Vec<u8>,
+    n: usize,
+    mode: &str,
+) -> BenchResult<Bulk> {
     let start = Instant::now();
     let r = http
-        .post(format!("{}/api/v1/laissez-passer/batch", g.base))
+        .post(format!(
+            "{}/api/v1/laissez-passer/batch?mode={mode}",
+            g.base
+        ))
         .bearer_auth(&g.token)
         .header("Content-Type", "text/csv")
         .header("Accept", "application/x-ndjson")
@@ -394,7 +403,7 @@ fn main() -> BenchResult<()> {
     let url = sqlite_db.url.clone();
     let g = start(dir.path(), &url)?;
     rt.block_on(prepare(&http, &g, students))?;
-    let b = rt.block_on(bulk(&http, &g, lp_file(n), n))?;
+    let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "partial"))?;
     println!(
         "gateway bulk, SQLite: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB; {}",
         b.rows_per_s,
@@ -405,6 +414,20 @@ fn main() -> BenchResult<()> {
     let s = rt.block_on(soap(&g, soap_calls))?;
     println!("SOAP mettreAJourLaissezPasserWS_V2, 16 connections, SQLite: {s:.0} LP/s");
     drop(g);
+    // The same file in atomic mode, on a fresh database.
+    let atomic_dir = tempfile::tempdir()?;
+    let atomic_db = TestDatabase::sqlite(atomic_dir.path());
+    let g = start(atomic_dir.path(), &atomic_db.url)?;
+    rt.block_on(prepare(&http, &g, students))?;
+    let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "atomic"))?;
+    println!(
+        "gateway bulk, SQLite, atomic mode: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB; {}",
+        b.rows_per_s,
+        b.rows_per_s / raw,
+        b.rss_mb,
+        b.summary
+    );
+    drop(g);
 
     // PostgreSQL.
     match (TestDatabase::postgres(), TestDatabase::postgres()) {
@@ -414,7 +437,7 @@ fn main() -> BenchResult<()> {
             let dir = tempfile::tempdir()?;
             let g = start(dir.path(), &db.url)?;
             rt.block_on(prepare(&http, &g, students))?;
-            let b = rt.block_on(bulk(&http, &g, lp_file(n), n))?;
+            let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "partial"))?;
             println!(
                 "gateway bulk, PostgreSQL: {:.0} rows/s (x{:.2} COPY), peak RSS {:.1} MB; {}",
                 b.rows_per_s,

@@ -127,6 +127,7 @@ impl Modify for Security {
         crate::routes::pj::download,
         crate::routes::pj::delete,
         crate::routes::pj::ine,
+        crate::routes::pj::put_student_piece,
     ),
     components(schemas(ProblemBody, ListMetaDoc, FieldError)),
     tags(

@@ -24,7 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/opi/{code}/pj/{cod_tpj}", web::put().to(put))
         .route("/opi/{code}/pj/{cod_tpj}", web::get().to(download))
         .route("/opi/{code}/pj/{cod_tpj}", web::delete().to(delete))
-        .route("/ine/{ine}", web::get().to(ine));
+        .route("/ine/{ine}", web::get().to(ine))
+        .route(
+            "/etudiants/{cod_etu}/pj/{cod_anu}/{cod_tpj}",
+            web::put().to(put_student_piece),
+        );
 }
 
 /// The facade endpoints, below their configured base paths.
@@ -419,4 +423,102 @@ pub async fn ine(_caller: Caller, path: web::Path<String>) -> HttpResponse {
         "normalized": checked.normalized,
         "reason": checked.reason.as_str(),
     }))
+}
+
+/// Query of `PUT /api/v1/etudiants/{codEtu}/pj/{codAnu}/{codTpj}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StudentPieceQuery {
+    /// File name (else `Content-Disposition`).
+    pub nom_fic: Option<String>,
+    /// Status: `V` validée (default), `A` en attente, `R` refusée (PJ-12).
+    pub stu_pj: Option<String>,
+    /// Refusal motive.
+    pub mtf_refus: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/etudiants/{codEtu}/pj/{codAnu}/{codTpj}", tag = "pj", params(("codEtu" = i64, Path, description = "Student number"), ("codAnu" = String, Path, description = "Academic year"), ("codTpj" = String, Path, description = "PJ type"), ("nomFic" = Option<String>, Query), ("stuPj" = Option<String>, Query, description = "V (default), A or R"), ("mtfRefus" = Option<String>, Query)), request_body(content = Vec<u8>, description = "The file (PDF, JPEG or PNG)", content_type = "application/octet-stream"), responses((status = 204, description = "Stored: served by the Apogée PJ REST facade"), (status = 400, description = "Invalid request", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ProblemBody, content_type = "application/problem+json"), (status = 403, description = "Missing scope", body = crate::openapi::ProblemBody, content_type = "application/problem+json")))]
+/// `PUT /api/v1/etudiants/{codEtu}/pj/{codAnu}/{codTpj}`: loads a piece a student supplied at
+/// enrolment (`TELEM_IAA_TPJ`), which the Apogée PJ REST facade then serves (PJ-11 … PJ-13).
+pub async fn put_student_piece(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, String, String)>,
+    query: web::Query<StudentPieceQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PjWrite)?;
+    let (cod_etu, cod_anu, cod_tpj) = path.into_inner();
+    crate::journal::note(&req, |n| {
+        n.key = Some(("codEtu".into(), cod_etu.to_string()))
+    });
+    if !(1..=99_999_999).contains(&cod_etu)
+        || cod_anu.len() != 4
+        || !cod_anu.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad_request(
+            "codEtu",
+            "codEtu (1 à 99999999) et codAnu (AAAA) attendus",
+        ));
+    }
+    let referential = state.referential();
+    let lib_tpj = referential
+        .get("types-pj", &[&cod_tpj])
+        .and_then(|r| r.get("libTpj"))
+        .and_then(apogee_domain::referential::Value::as_text);
+    if lib_tpj.is_none() {
+        return Err(ApiError(Error::not_found(
+            apogee_domain::FaultKey::null_retrieve("codTpj"),
+            format!("Type de pièce inconnu : {cod_tpj}"),
+        )));
+    }
+    let stu_pj = query.stu_pj.clone().unwrap_or_else(|| "V".into());
+    if !matches!(stu_pj.as_str(), "V" | "A" | "R") {
+        return Err(bad_request("stuPj", "stuPj : V, A ou R"));
+    }
+    let (staged, sent_name) = receive(&req, &state, payload).await.map_err(ApiError)?;
+    let nom_fic = query
+        .nom_fic
+        .clone()
+        .or(sent_name)
+        .map(|n| apogee_domain::pj::sanitize_file_name(&n))
+        .transpose()?;
+    let settings = &state.settings.pj;
+    apogee_domain::pj::check_content(
+        staged.size,
+        &staged.head,
+        nom_fic.as_deref().unwrap_or(""),
+        settings.max_bytes,
+        &settings.media_types(),
+    )
+    .map_err(pj::rest_kind)?;
+    let now = chrono::Utc::now().naive_utc();
+    let row = apogee_db::repo::pj::StudentPieceRow {
+        cod_anu,
+        cod_etu,
+        cod_tpj,
+        lib_tpj,
+        nom_fic,
+        tem_dem_pj: "O".into(),
+        stu_pj: Some(stu_pj.clone()),
+        mtf_refus: query.mtf_refus.clone(),
+        cmt_mtf_refus: None,
+        dat_dem_pj: Some(now),
+        dat_rec_pj: Some(now),
+        dat_refus: (stu_pj == "R").then_some(now),
+        dat_val: (stu_pj == "V").then_some(now),
+        dat_exp: None,
+        daa_pre_tra: None,
+        storage_key: None,
+        size_bytes: None,
+        media_type: None,
+        sha256: None,
+        created_at: now,
+        updated_at: now,
+        created_by: Some(caller.name.clone()),
+        last_trace_id: crate::error::current_request_id(),
+    };
+    pj::store_student_piece(&state, row, Some(staged)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -750,3 +750,22 @@ both_backends! {
         Ok(())
     }
 }
+
+both_backends! {
+    async fn student_pieces_loaded_over_rest_are_served_by_the_facade(app) {
+        let pdf = b"%PDF-1.4\n% piece etudiant\n%%EOF\n".to_vec();
+        let res = app.put("/api/v1/etudiants/10000001/pj/2026/PJ02?nomFic=cni.pdf").header("content-type", "application/octet-stream").body(pdf.clone()).send().await?;
+        assert_eq!(res.status(), 204, "{}", res.text().await?);
+        let info: serde_json::Value = app.get("/apo-ws/services/PJ/info?codEtu=10000001&codTpj=PJ02").send().await?.json().await?;
+        assert_eq!(info[0]["nomFic"], "cni.pdf", "{info}");
+        assert_eq!(info[0]["stuPj"], "V");
+        let file = app.get("/apo-ws/services/PJ/fichier?codAnu=2026&codEtu=10000001&codTpj=PJ02").send().await?;
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.bytes().await?.to_vec(), pdf);
+        let res = app.put("/api/v1/etudiants/10000001/pj/2026/NOPE").body(b"%PDF-1.4\n".to_vec()).send().await?;
+        assert_eq!(res.status(), 404);
+        let res = app.put("/api/v1/etudiants/10000001/pj/2026/PJ02").body(b"not a pdf".to_vec()).send().await?;
+        assert_eq!(res.status(), 415);
+        Ok(())
+    }
+}
