@@ -90,14 +90,38 @@ pub async fn get(
     let view = state
         .db
         .read(move |c| -> Result<_, DbError> {
-            match opi::find_by_code(c, &lookup)? {
-                Some(row) => Ok(Some(opi::view(c, row)?)),
-                None => Ok(None),
-            }
+            let Some(row) = opi::find_by_code(c, &lookup)? else {
+                return Ok(None);
+            };
+            let cod_ind_opi = row.cod_ind_opi;
+            let view = opi::view(c, row)?;
+            // OPI-21: the pieces and the laissez-passer of the person come with it.
+            let pieces = apogee_db::repo::pj::list(c, cod_ind_opi)?;
+            let filter = apogee_db::repo::lp::LpFilter {
+                cod_ind_opi: Some(cod_ind_opi),
+                typ: Some(apogee_domain::lp::TypLpa::Iaprimo),
+                ..Default::default()
+            };
+            let (lps, _) = apogee_db::repo::lp::list(c, &filter, 1000, 0)?;
+            Ok(Some((view, pieces, lps)))
         })
         .await?;
-    view.map(|v| HttpResponse::Ok().json(v))
-        .ok_or_else(|| not_found(&code))
+    let (view, pieces, lps) = view.ok_or_else(|| not_found(&code))?;
+    let mut body =
+        serde_json::to_value(view).map_err(|e| ApiError(Error::internal(e.to_string())))?;
+    body["pj"] = pieces
+        .iter()
+        .map(|p| {
+            json!({
+                "codTpj": p.cod_tpj, "nomFic": p.nom_fic, "sizeBytes": p.size_bytes,
+                "mediaType": p.media_type, "sha256": p.sha256,
+                "receivedAt": p.received_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            })
+        })
+        .collect();
+    body["laissezPasser"] =
+        serde_json::to_value(lps).map_err(|e| ApiError(Error::internal(e.to_string())))?;
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Query of `GET /api/v1/opi`.

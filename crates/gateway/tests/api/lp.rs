@@ -128,6 +128,10 @@ both_backends! {
         let one: Value = app.get("/api/v1/laissez-passer/IAPRIMO/JVMWT75DRZ/2026/ETP01/1").send().await?.json().await?;
         assert_eq!(one["codCatExoExt"], "01", "{one}");
         assert_eq!(one["codUtiModLpa"], "admin");
+        // OPI-21: the OPI read lists its laissez-passer (and its pieces).
+        let opi: Value = app.get("/api/v1/opi/JVMWT75DRZ").send().await?.json().await?;
+        assert!(opi["laissezPasser"].as_array().is_some_and(|l| !l.is_empty()), "{opi}");
+        assert!(opi["pj"].is_array(), "{opi}");
 
         // A V2-only element in a V1 call is not a V1 parameter: ignored, reported.
         let v1_extra = example("captured/jaxws-mettreAJourLaissezPasserWS.xml")
