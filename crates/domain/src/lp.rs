@@ -17,21 +17,12 @@ use crate::referential::Value;
 use crate::referential::snapshot::CodeState;
 use crate::text::present;
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-/// A parameter: absent, nil, JSON null, or text (JSON numbers are accepted as text).
-pub type Leaf = Option<String>;
-
-pub(crate) fn leaf<'de, D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
-        Some(other) => Some(other.to_string()),
-    })
-}
+/// A parameter: absent, nil, JSON null, or text (JSON numbers are accepted as text), read
+/// like the OPI DTO's leaves.
+pub use crate::opi::dto::Leaf;
+pub(crate) use crate::opi::dto::leaf;
 
 /// The 14 parameters of `mettreAJourLaissezPasserWS_V2` (V1 has the first 11, with a leading
 /// underscore: the V1 names are accepted as aliases). Every parameter is kept as received text;

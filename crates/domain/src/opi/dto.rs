@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// A leaf: absent, nil, JSON null, or text. JSON numbers and booleans are accepted as text.
 pub type Leaf = Option<String>;
 
-fn leaf<'de, D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
+pub(crate) fn leaf<'de, D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match v {
         None | Some(serde_json::Value::Null) => None,

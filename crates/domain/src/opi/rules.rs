@@ -964,13 +964,8 @@ fn check_voeu(
     // Warnings on the accepted vœu.
     let mut warnings = Vec::new();
     let regime = rge.as_deref().or(ind_rgi);
-    let allowed: Vec<String> = r
-        .rows("vet-regimes")
-        .filter(|row| row.key().get(..2) == Some(&[etp.clone(), vet_s.clone()][..]))
-        .filter_map(|row| row.key().get(2).cloned())
-        .collect();
     if let Some(rg) = regime
-        && !allowed.iter().any(|a| a == rg)
+        && !crate::lp::regime_allowed(r, &etp, key.cod_vrs_vet, rg)
     {
         warnings.push(Warning {
             code: "VOEU_REGIME_NON_AUTORISE".into(),
@@ -979,17 +974,14 @@ fn check_voeu(
         });
     }
     let year = r.current_year().unwrap_or_default();
-    let opening = r.get("vet-ouvertures", &[&year, &etp, &vet_s]);
-    let open_now = opening.is_some_and(|o| {
-        let date = |n: &str| {
-            o.get(n)
-                .and_then(Value::as_text)
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-        };
-        o.get("codCgeMinpVet").and_then(Value::as_text).is_some()
-            && date("datDebMinpVet").is_none_or(|d| today >= d)
-            && date("datFinMinpVet").is_none_or(|d| today <= d)
-    });
+    let open_now = crate::lp::opening(
+        r,
+        crate::lp::TypLpa::Iaprimo,
+        &year,
+        &etp,
+        key.cod_vrs_vet,
+        today,
+    ) == Some(true);
     if !open_now {
         warnings.push(Warning { code: "VOEU_VET_FERMEE_IA".into(), field: Some(path(&p, "codEtp")), message: format!("La VET {etp}/{vet} n'est pas ouverte à l'inscription à distance (primo) pour {year} aujourd'hui") });
     }
