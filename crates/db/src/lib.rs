@@ -18,6 +18,18 @@ pub use db::{Db, PoolState};
 pub use diesel::result::Error as DieselError;
 pub use error::{DbError, WriteError};
 
+/// Who writes, and when: fills the DM-4 columns (`created_by`, `last_trace_id`, timestamps) of
+/// every repository write.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// API client name.
+    pub client: Option<&'a str>,
+    /// Trace id of the call.
+    pub trace_id: &'a str,
+    /// Write time (UTC).
+    pub now: chrono::NaiveDateTime,
+}
+
 /// Runs `f` in a savepoint of the current transaction (a transaction when there is none): its
 /// error rolls back its own writes only.
 pub fn savepoint<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>

@@ -114,16 +114,7 @@ pub struct ApplyOptions {
     pub match_ine: bool,
 }
 
-/// Who writes, and when.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// Client.
-    pub client: Option<&'a str>,
-    /// Trace id.
-    pub trace_id: &'a str,
-    /// Now (UTC).
-    pub now: NaiveDateTime,
-}
+pub use crate::Actor;
 
 /// A vœu key and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

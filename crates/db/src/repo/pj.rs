@@ -88,16 +88,7 @@ pub struct NewPiece {
     pub sha256: String,
 }
 
-/// Who writes, and when.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// Client.
-    pub client: Option<&'a str>,
-    /// Trace id.
-    pub trace_id: &'a str,
-    /// Now (UTC).
-    pub now: NaiveDateTime,
-}
+pub use crate::Actor;
 
 /// What [`store`] did (PJ-5, PJ-8).
 #[derive(Debug, Clone, PartialEq, Eq)]

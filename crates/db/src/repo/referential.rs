@@ -4,7 +4,6 @@
 use crate::conn::AnyConnection;
 use apogee_domain::referential::{ColumnKind, Record, TABLES, TableDef, Value, record};
 use apogee_domain::text::snake_case;
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
@@ -23,16 +22,7 @@ pub struct UpsertCounts {
     pub unchanged: u64,
 }
 
-/// Who writes, for the DM-4 columns.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// Client name.
-    pub client: Option<&'a str>,
-    /// Trace id of the call.
-    pub trace_id: &'a str,
-    /// Write time (UTC).
-    pub now: NaiveDateTime,
-}
+pub use crate::Actor;
 
 #[derive(QueryableByName)]
 struct JsonRow {
