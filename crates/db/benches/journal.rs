@@ -3,9 +3,9 @@
 //! `cargo bench -p apogee-db --bench journal` (SQLite in a temp dir; PostgreSQL too when
 //! `APOGEE_TEST_PG_URL` or the default server answers).
 
+use apogee_db::DbError;
 use apogee_db::repo::journal::{self, NewJournalEntry};
 use apogee_db::testing::TestDatabase;
-use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, migrations};
 use std::time::Instant;
 
 fn entry(i: usize) -> NewJournalEntry {
@@ -27,8 +27,7 @@ fn entry(i: usize) -> NewJournalEntry {
 }
 
 fn run(label: &str, url: &str) -> Result<(), DbError> {
-    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-    migrations::run_pending(&mut *db.conn()?)?;
+    let db = apogee_db::testing::migrated(url)?;
     let n = 2_000;
     let start = Instant::now();
     for i in 0..n {

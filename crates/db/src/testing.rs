@@ -71,3 +71,27 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Connects to `url` (default pool and SQLite options) and applies the migrations.
+pub fn migrated(url: &str) -> Result<crate::Db, crate::DbError> {
+    let db = crate::Db::connect(
+        url,
+        crate::PoolOptions::default(),
+        crate::SqliteOptions::default(),
+    )?;
+    crate::migrations::run_pending(&mut *db.conn()?)?;
+    Ok(db)
+}
+
+/// Runs `test` on a fresh SQLite database in `dir`, then on a fresh PostgreSQL schema when one is
+/// available (see [`TestDatabase::postgres`]).
+pub fn each_backend<E: From<crate::DbError>>(
+    dir: &std::path::Path,
+    test: impl Fn(&crate::Db) -> Result<(), E>,
+) -> Result<(), E> {
+    test(&migrated(&TestDatabase::sqlite(dir).url)?)?;
+    if let Some(pg) = TestDatabase::postgres() {
+        test(&migrated(&pg.url)?)?;
+    }
+    Ok(())
+}

@@ -4,24 +4,14 @@
 
 use apogee_db::repo::cvec::{self, CheckFilter, NewCheck};
 use apogee_db::repo::referential::Actor;
-use apogee_db::testing::TestDatabase;
-use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, WriteError, migrations};
+use apogee_db::{Db, DbError, WriteError};
 use apogee_domain::cvec::register;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn each_backend(test: impl Fn(&Db) -> TestResult) -> TestResult {
     let dir = tempfile::tempdir()?;
-    let open = |url: &str| -> Result<Db, DbError> {
-        let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-        migrations::run_pending(&mut *db.conn()?)?;
-        Ok(db)
-    };
-    test(&open(&TestDatabase::sqlite(dir.path()).url)?)?;
-    if let Some(pg) = TestDatabase::postgres() {
-        test(&open(&pg.url)?)?;
-    }
-    Ok(())
+    apogee_db::testing::each_backend(dir.path(), test)
 }
 
 fn actor() -> Actor<'static> {

@@ -3,8 +3,7 @@
 
 use apogee_db::repo::referential::{self, Actor};
 use apogee_db::repo::{lp, students};
-use apogee_db::testing::TestDatabase;
-use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, WriteError, migrations};
+use apogee_db::{Db, WriteError};
 use apogee_domain::Referential;
 use apogee_domain::lp::{Context, LpParams, LpVersion, TypLpa, validate};
 use diesel::{QueryDsl, RunQueryDsl};
@@ -13,16 +12,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn each_backend(test: impl Fn(&Db) -> TestResult) -> TestResult {
     let dir = tempfile::tempdir()?;
-    let open = |url: &str| -> Result<Db, DbError> {
-        let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-        migrations::run_pending(&mut *db.conn()?)?;
-        Ok(db)
-    };
-    test(&open(&TestDatabase::sqlite(dir.path()).url)?)?;
-    if let Some(pg) = TestDatabase::postgres() {
-        test(&open(&pg.url)?)?;
-    }
-    Ok(())
+    apogee_db::testing::each_backend(dir.path(), test)
 }
 
 fn actor() -> Actor<'static> {

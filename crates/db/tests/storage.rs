@@ -3,18 +3,14 @@
 
 use apogee_db::repo::{journal, referential};
 use apogee_db::testing::TestDatabase;
-use apogee_db::{AnyConnection, Db, DbError, PoolOptions, SqliteOptions, migrations};
+use apogee_db::{AnyConnection, Db, DbError, migrations};
 use diesel::RunQueryDsl;
 use diesel::sql_types::Text;
 use std::collections::BTreeMap;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-fn open(url: &str) -> Result<Db, DbError> {
-    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-    migrations::run_pending(&mut *db.conn()?)?;
-    Ok(db)
-}
+use apogee_db::testing::migrated as open;
 
 #[derive(diesel::QueryableByName, Debug)]
 struct Col {
@@ -92,11 +88,7 @@ fn referential_tables_match_their_definitions() -> TestResult {
 
 fn each_backend(test: impl Fn(&Db) -> TestResult) -> TestResult {
     let dir = tempfile::tempdir()?;
-    test(&open(&TestDatabase::sqlite(dir.path()).url)?)?;
-    if let Some(pg) = TestDatabase::postgres() {
-        test(&open(&pg.url)?)?;
-    }
-    Ok(())
+    apogee_db::testing::each_backend(dir.path(), test)
 }
 
 #[test]

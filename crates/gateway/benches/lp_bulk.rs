@@ -7,8 +7,8 @@
 //! 20,000 SOAP calls). The file: `REINS` rows for N/VETS students × VETS VETs opened for 2026
 //! (created through the referential API; students through the student batch).
 
+use apogee_db::DbError;
 use apogee_db::testing::TestDatabase;
-use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, migrations};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -267,8 +267,7 @@ fn raw_sqlite(url: &str, n: usize) -> BenchResult<f64> {
     use apogee_db::schema_lp::{etudiant as et, lp_etudiant as le};
     use diesel::prelude::*;
     use diesel::upsert::excluded;
-    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-    migrations::run_pending(&mut *db.conn()?)?;
+    let db = apogee_db::testing::migrated(url)?;
     let now = chrono::Utc::now().naive_utc();
     let date = chrono::NaiveDate::from_ymd_opt(2004, 1, 1).ok_or("date")?;
     let students = n.div_ceil(VETS);
@@ -335,8 +334,7 @@ fn raw_sqlite(url: &str, n: usize) -> BenchResult<f64> {
 /// Students (not timed), then `COPY lp_etudiant FROM STDIN` through psql: the raw PostgreSQL
 /// baseline.
 fn raw_copy(url: &str, n: usize) -> BenchResult<f64> {
-    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-    migrations::run_pending(&mut *db.conn()?)?;
+    let _db = apogee_db::testing::migrated(url)?;
     let students = n.div_ceil(VETS);
     let psql = |sql: &str, input: Option<&[u8]>| -> BenchResult<()> {
         let mut child = Command::new("psql")

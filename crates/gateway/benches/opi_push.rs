@@ -2,8 +2,8 @@
 //! transaction rate of the same database; and SOAP decoding next to a bare quick-xml event scan.
 //! `cargo bench -p apogee-gateway --bench opi_push [-- N]` (N pushes, default 4000).
 
+use apogee_db::DbError;
 use apogee_db::testing::TestDatabase;
-use apogee_db::{Db, DbError, PoolOptions, SqliteOptions, migrations};
 use apogee_gateway::Settings;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,8 +37,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 fn raw_upserts(url: &str, n: usize) -> Result<f64, DbError> {
     use diesel::RunQueryDsl;
-    let db = Db::connect(url, PoolOptions::default(), SqliteOptions::default())?;
-    migrations::run_pending(&mut *db.conn()?)?;
+    let db = apogee_db::testing::migrated(url)?;
     let start = Instant::now();
     for i in 0..n {
         db.write_blocking(|c| {
