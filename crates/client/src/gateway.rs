@@ -278,16 +278,9 @@ impl GatewayClient {
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
-        let res = self
-            .http
-            .post(self.url("/api/v1/opi/batch"))
-            .query(query)
-            .bearer_auth(&self.token)
-            .header("Content-Type", content_type)
-            .body(progress_body(body, progress))
-            .send()
-            .await?;
-        answer(res).await
+        let request = self.http.post(self.url("/api/v1/opi/batch"));
+        self.upload(request, body, content_type, query, progress)
+            .await
     }
 
     /// `PUT /api/v1/opi/{code}/pj/{codTpj}` with the file's bytes (raw body).
@@ -364,14 +357,31 @@ impl GatewayClient {
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
-        let res = self
+        let request = self
             .http
             .post(self.url("/api/v1/laissez-passer/batch"))
+            .header("Accept", "application/json")
+            .header("Idempotency-Key", idempotency_key);
+        self.upload(request, body, content_type, query, progress)
+            .await
+    }
+
+    /// Sends `request` once (batches are not retried) with a streamed body and progress.
+    async fn upload<R>(
+        &self,
+        request: reqwest::RequestBuilder,
+        body: R,
+        content_type: &str,
+        query: &[(&str, String)],
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Value, ClientError>
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        let res = request
             .query(query)
             .bearer_auth(&self.token)
             .header("Content-Type", content_type)
-            .header("Accept", "application/json")
-            .header("Idempotency-Key", idempotency_key)
             .body(progress_body(body, progress))
             .send()
             .await?;

@@ -287,6 +287,29 @@ impl Csv {
     }
 }
 
+impl Csv {
+    /// One record per row: `map` reads a row into its key and OPI; an unreadable row is a
+    /// rejected record at its line.
+    fn records(
+        self,
+        mut map: impl FnMut(u64, &Row) -> (Option<String>, Result<DonneesOpi, FieldError>),
+    ) -> Vec<Record> {
+        self.rows()
+            .map(|(line, row)| match row {
+                Ok(row) => {
+                    let (key, dto) = map(line, &row);
+                    Record { line, key, dto }
+                }
+                Err(e) => Record {
+                    line,
+                    key: None,
+                    dto: Err(e),
+                },
+            })
+            .collect()
+    }
+}
+
 struct Row {
     cells: csv::StringRecord,
     columns: Arc<HashMap<String, usize>>,
@@ -351,24 +374,11 @@ pub fn pegase_records(
     }
     let candidats = Csv::open(candidat)?;
     candidats.require(&["numero_candidat", "nom_famille", "prenom", "date_naissance"])?;
-    let mut out = Vec::new();
-    for (line, row) in candidats.rows() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                out.push(Record {
-                    line,
-                    key: None,
-                    dto: Err(e),
-                });
-                continue;
-            }
-        };
+    Ok(candidats.records(|line, row| {
         let key = row.get(&["numero_candidat"]);
-        let dto = pegase_candidat(r, &row, line, key.as_deref().and_then(|k| voeux.remove(k)));
-        out.push(Record { line, key, dto });
-    }
-    Ok(out)
+        let dto = pegase_candidat(r, row, line, key.as_deref().and_then(|k| voeux.remove(k)));
+        (key, dto)
+    }))
 }
 
 fn pegase_candidat(
@@ -495,25 +505,12 @@ pub fn parcoursup_records(
 ) -> Result<Vec<Record>, Error> {
     let csv = Csv::open(file)?;
     csv.require(&["Nom", "Prénom"])?;
-    let mut out = Vec::new();
-    for (line, row) in csv.rows() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                out.push(Record {
-                    line,
-                    key: None,
-                    dto: Err(e),
-                });
-                continue;
-            }
-        };
+    Ok(csv.records(|line, row| {
         let numero = row.get(&["Numéro candidat", "Numéro"]);
         let key = numero.as_ref().map(|n| format!("{}{n}", target.prefix));
-        let dto = parcoursup_row(r, &row, line, key.clone(), target);
-        out.push(Record { line, key, dto });
-    }
-    Ok(out)
+        let dto = parcoursup_row(r, row, line, key.clone(), target);
+        (key, dto)
+    }))
 }
 
 fn parcoursup_row(
