@@ -139,142 +139,25 @@ pub fn check(raw: &str) -> IneCheck {
         reason,
         message,
     };
-    if normalized.is_empty() {
-        return verdict(
-            IneFamily::None,
-            IneValidity::False,
-            IneReason::IneEmpty,
-            "INE absent".into(),
-        );
-    }
-    let bad: String = normalized
-        .chars()
-        .filter(|c| !c.is_ascii_digit() && !c.is_ascii_uppercase())
-        .collect();
-    if !bad.is_empty() {
-        return verdict(
-            IneFamily::Unknown,
-            IneValidity::False,
-            IneReason::IneCharset,
-            format!("L'INE contient des caractères non autorisés : « {bad} »"),
-        );
+    if let Some(refused) = check_charset_and_length(&normalized, verdict) {
+        return refused;
     }
     let b = normalized.as_bytes();
-    if b.len() != 11 {
-        return verdict(
-            IneFamily::Unknown,
-            IneValidity::False,
-            IneReason::IneLength,
-            format!(
-                "L'INE doit compter 11 caractères ({} reçus après normalisation)",
-                b.len()
-            ),
-        );
-    }
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    let letters = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_uppercase);
-    let same = |r: std::ops::Range<usize>| b[r.clone()].iter().all(|c| *c == b[r.start]);
-
-    if digits(0..10) && letters(10..11) {
+    if digits(&b[0..10]) && letters(&b[10..11]) {
         return check_bea(&normalized, verdict);
     }
-    if digits(10..11) && b[..10].iter().all(|c| c.is_ascii_alphanumeric()) {
-        if digits(0..10) && same(0..10) {
-            return verdict(
-                IneFamily::Nne36,
-                IneValidity::False,
-                IneReason::IneSameDigits,
-                "INE non valide : dix chiffres identiques".into(),
-            );
-        }
-        if letters(0..10) {
-            return verdict(
-                IneFamily::Nne36,
-                IneValidity::False,
-                IneReason::IneAllLetters,
-                "INE non valide : les dix premiers caractères sont des lettres".into(),
-            );
-        }
-        let value = |c: u8| -> u32 {
-            if c.is_ascii_digit() {
-                u32::from(c - b'0')
-            } else {
-                u32::from(c - b'A') + 10
-            }
-        };
-        let s: u32 = 6 * b[..9].iter().map(|c| value(*c)).sum::<u32>() + value(b[9]);
-        let expected = char::from(b'0' + (s % 10) as u8);
-        let got = char::from(b[10]);
-        return if got == expected {
-            verdict(
-                IneFamily::Nne36,
-                IneValidity::True,
-                IneReason::Ok,
-                "INE valide".into(),
-            )
-        } else {
-            verdict(
-                IneFamily::Nne36,
-                IneValidity::False,
-                IneReason::IneKeyMismatch,
-                format!("Clé de l'INE incorrecte : {expected} attendu, {got} reçu"),
-            )
-        };
+    if digits(&b[10..11]) && b[..10].iter().all(|c| c.is_ascii_alphanumeric()) {
+        return check_nne36(&normalized, verdict);
     }
-    if digits(0..9) && letters(9..11) {
-        if same(0..9) {
-            return verdict(
-                IneFamily::Ines,
-                IneValidity::False,
-                IneReason::IneSameDigits,
-                "INE non valide : neuf chiffres identiques".into(),
-            );
-        }
-        let ok = |c: u8| matches!(c, b'A'..=b'H' | b'J' | b'K');
-        if !ok(b[9]) || !ok(b[10]) {
-            return verdict(
-                IneFamily::Ines,
-                IneValidity::False,
-                IneReason::IneKeyLetter,
-                format!(
-                    "Clé d'INES invalide : les lettres doivent être entre A et H, J ou K (reçu {})",
-                    &normalized[9..]
-                ),
-            );
-        }
-        return verdict(
-            IneFamily::Ines,
-            IneValidity::Remote,
-            IneReason::RemoteCheck,
-            "INES de forme correcte : clé vérifiable seulement à distance".into(),
-        );
+    if digits(&b[0..9]) && letters(&b[9..11]) {
+        return check_ines(&normalized, verdict);
     }
-    if digits(0..4) && (b[4] == b'A' || b[4] == b'D') && digits(5..10) && letters(10..11) {
-        let family = if b[4] == b'A' {
-            IneFamily::Sifa
-        } else {
-            IneFamily::Provisoire
-        };
-        if matches!(b[10], b'I' | b'O' | b'Q') {
-            return verdict(
-                family,
-                IneValidity::False,
-                IneReason::IneKeyLetter,
-                format!(
-                    "Clé d'INE invalide : {} n'est jamais une clé",
-                    char::from(b[10])
-                ),
-            );
-        }
-        return verdict(
-            family,
-            IneValidity::Remote,
-            IneReason::RemoteCheck,
-            format!(
-                "INE {} de forme correcte : clé vérifiable seulement à distance",
-                family.as_str()
-            ),
-        );
+    if digits(&b[0..4])
+        && (b[4] == b'A' || b[4] == b'D')
+        && digits(&b[5..10])
+        && letters(&b[10..11])
+    {
+        return check_sifa_or_provisoire(&normalized, verdict);
     }
     verdict(
         IneFamily::Unknown,
@@ -282,6 +165,59 @@ pub fn check(raw: &str) -> IneCheck {
         IneReason::IneFormat,
         "INE non valide : aucune forme d'INE reconnue".into(),
     )
+}
+
+/// Only ASCII digits.
+fn digits(b: &[u8]) -> bool {
+    b.iter().all(u8::is_ascii_digit)
+}
+
+/// Only ASCII upper-case letters.
+fn letters(b: &[u8]) -> bool {
+    b.iter().all(u8::is_ascii_uppercase)
+}
+
+/// One repeated character.
+fn same(b: &[u8]) -> bool {
+    b.iter().all(|c| Some(c) == b.first())
+}
+
+/// The refusal of a value that is empty, has a character outside `0-9A-Z`, or is not 11
+/// characters long; `None` when it has 11 valid characters.
+fn check_charset_and_length(
+    normalized: &str,
+    verdict: impl Fn(IneFamily, IneValidity, IneReason, String) -> IneCheck,
+) -> Option<IneCheck> {
+    if normalized.is_empty() {
+        return Some(verdict(
+            IneFamily::None,
+            IneValidity::False,
+            IneReason::IneEmpty,
+            "INE absent".into(),
+        ));
+    }
+    let bad: String = normalized
+        .chars()
+        .filter(|c| !c.is_ascii_digit() && !c.is_ascii_uppercase())
+        .collect();
+    if !bad.is_empty() {
+        return Some(verdict(
+            IneFamily::Unknown,
+            IneValidity::False,
+            IneReason::IneCharset,
+            format!("L'INE contient des caractères non autorisés : « {bad} »"),
+        ));
+    }
+    let len = normalized.len();
+    if len != 11 {
+        return Some(verdict(
+            IneFamily::Unknown,
+            IneValidity::False,
+            IneReason::IneLength,
+            format!("L'INE doit compter 11 caractères ({len} reçus après normalisation)"),
+        ));
+    }
+    None
 }
 
 fn check_bea(
@@ -323,6 +259,123 @@ fn check_bea(
         IneValidity::True,
         IneReason::Ok,
         "INE valide".into(),
+    )
+}
+
+/// University INE (NNE36): 10 base-36 characters + a check digit.
+fn check_nne36(
+    normalized: &str,
+    verdict: impl Fn(IneFamily, IneValidity, IneReason, String) -> IneCheck,
+) -> IneCheck {
+    let b = normalized.as_bytes();
+    if digits(&b[0..10]) && same(&b[0..10]) {
+        return verdict(
+            IneFamily::Nne36,
+            IneValidity::False,
+            IneReason::IneSameDigits,
+            "INE non valide : dix chiffres identiques".into(),
+        );
+    }
+    if letters(&b[0..10]) {
+        return verdict(
+            IneFamily::Nne36,
+            IneValidity::False,
+            IneReason::IneAllLetters,
+            "INE non valide : les dix premiers caractères sont des lettres".into(),
+        );
+    }
+    let value = |c: u8| -> u32 {
+        if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A') + 10
+        }
+    };
+    let s: u32 = 6 * b[..9].iter().map(|c| value(*c)).sum::<u32>() + value(b[9]);
+    let expected = char::from(b'0' + (s % 10) as u8);
+    let got = char::from(b[10]);
+    if got == expected {
+        verdict(
+            IneFamily::Nne36,
+            IneValidity::True,
+            IneReason::Ok,
+            "INE valide".into(),
+        )
+    } else {
+        verdict(
+            IneFamily::Nne36,
+            IneValidity::False,
+            IneReason::IneKeyMismatch,
+            format!("Clé de l'INE incorrecte : {expected} attendu, {got} reçu"),
+        )
+    }
+}
+
+/// National register INE (INES): 9 digits + 2 key letters, checkable only remotely.
+fn check_ines(
+    normalized: &str,
+    verdict: impl Fn(IneFamily, IneValidity, IneReason, String) -> IneCheck,
+) -> IneCheck {
+    let b = normalized.as_bytes();
+    if same(&b[0..9]) {
+        return verdict(
+            IneFamily::Ines,
+            IneValidity::False,
+            IneReason::IneSameDigits,
+            "INE non valide : neuf chiffres identiques".into(),
+        );
+    }
+    let ok = |c: u8| matches!(c, b'A'..=b'H' | b'J' | b'K');
+    if !ok(b[9]) || !ok(b[10]) {
+        return verdict(
+            IneFamily::Ines,
+            IneValidity::False,
+            IneReason::IneKeyLetter,
+            format!(
+                "Clé d'INES invalide : les lettres doivent être entre A et H, J ou K (reçu {})",
+                &normalized[9..]
+            ),
+        );
+    }
+    verdict(
+        IneFamily::Ines,
+        IneValidity::Remote,
+        IneReason::RemoteCheck,
+        "INES de forme correcte : clé vérifiable seulement à distance".into(),
+    )
+}
+
+/// Apprentice (`A`) or provisional (`D`) INE: 4 digits + letter + 5 digits + key letter,
+/// checkable only remotely.
+fn check_sifa_or_provisoire(
+    normalized: &str,
+    verdict: impl Fn(IneFamily, IneValidity, IneReason, String) -> IneCheck,
+) -> IneCheck {
+    let b = normalized.as_bytes();
+    let family = if b[4] == b'A' {
+        IneFamily::Sifa
+    } else {
+        IneFamily::Provisoire
+    };
+    if matches!(b[10], b'I' | b'O' | b'Q') {
+        return verdict(
+            family,
+            IneValidity::False,
+            IneReason::IneKeyLetter,
+            format!(
+                "Clé d'INE invalide : {} n'est jamais une clé",
+                char::from(b[10])
+            ),
+        );
+    }
+    verdict(
+        family,
+        IneValidity::Remote,
+        IneReason::RemoteCheck,
+        format!(
+            "INE {} de forme correcte : clé vérifiable seulement à distance",
+            family.as_str()
+        ),
     )
 }
 

@@ -393,15 +393,17 @@ pub fn regime_allowed(r: &Referential, cod_etp: &str, cod_vrs_vet: i32, cod_rgi:
     r.contains("vet-regimes", &[cod_etp, &cod_vrs_vet.to_string(), cod_rgi])
 }
 
-/// Applies LP-3 … LP-7 (every failure listed, in rule order; the first names the fault) and
-/// computes the warnings of LP-3 and LP-11 that need no stored data (`LP_IDENTIFIANT_IGNORE`,
-/// `LP_HORS_DATES`, `LP_REGIME_NON_AUTORISE`). Every message names the row (LP-1).
-pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<LpIntake, Error> {
-    let r = ctx.referential;
-    let mut c = Checker::default();
+/// The VET of an LP as read by LP-5.
+struct Vet {
+    cod_etp: Option<String>,
+    cod_vrs_vet: Option<i32>,
+    /// It exists and is in service.
+    known: bool,
+}
 
-    // LP-3 target.
-    let typ = match present(p.typ_lpa.as_deref()) {
+/// LP-3: the type (mandatory, `IAPRIMO` or `REINS`).
+fn check_type(c: &mut Checker, p: &LpParams) -> Option<TypLpa> {
+    match present(p.typ_lpa.as_deref()) {
         None => {
             c.fail(
                 FaultKey::mandatory("typLpa"),
@@ -422,23 +424,19 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
             }
             t
         }
-    };
-    let mut num_opi = None;
-    let mut cod_etu = None;
+    }
+}
+
+/// LP-3: the person's identifier for the type (`numOPI` or `codEtu`); the other one is ignored
+/// with warning `LP_IDENTIFIANT_IGNORE`.
+fn check_person(
+    c: &mut Checker,
+    p: &LpParams,
+    typ: Option<TypLpa>,
+) -> (Option<String>, Option<i64>) {
     match typ {
         Some(TypLpa::Iaprimo) => {
-            if mandatory(&mut c, &p.num_opi, "numOPI", "le numéro d'OPI") {
-                let v = present(p.num_opi.as_deref()).unwrap_or_default();
-                if v.chars().count() <= 10 && v.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-                    num_opi = Some(v.to_owned());
-                } else {
-                    c.invalid(
-                        "FORMAT",
-                        "numOPI",
-                        format!("numOPI « {v} » : 10 lettres ou chiffres au plus"),
-                    );
-                }
-            }
+            let num_opi = check_num_opi(c, p);
             if let Some(etu) = present(p.cod_etu.as_deref()) {
                 c.warn(
                     "LP_IDENTIFIANT_IGNORE",
@@ -448,25 +446,10 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
                     ),
                 );
             }
+            (num_opi, None)
         }
         Some(TypLpa::Reins) => {
-            if mandatory(&mut c, &p.cod_etu, "codEtu", "le numéro d'étudiant") {
-                let v = present(p.cod_etu.as_deref()).unwrap_or_default();
-                match v.parse::<i64>() {
-                    Ok(n)
-                        if v.len() <= 8
-                            && v.bytes().all(|b| b.is_ascii_digit())
-                            && (1..=99_999_999).contains(&n) =>
-                    {
-                        cod_etu = Some(n);
-                    }
-                    _ => c.invalid(
-                        "FORMAT",
-                        "codEtu",
-                        format!("codEtu « {v} » : numéro d'étudiant de 1 à 8 chiffres attendu"),
-                    ),
-                }
-            }
+            let cod_etu = check_cod_etu(c, p);
             if let Some(num) = present(p.num_opi.as_deref()) {
                 c.warn(
                     "LP_IDENTIFIANT_IGNORE",
@@ -474,56 +457,113 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
                     format!("numOPI {num} ignoré : un laissez-passer REINS désigne l'étudiant par codEtu"),
                 );
             }
+            (None, cod_etu)
         }
-        None => {}
+        None => (None, None),
     }
+}
 
-    // LP-4 year.
-    let mut cod_anu = None;
-    if mandatory(&mut c, &p.cod_anu, "codAnu", "l'année universitaire") {
-        let v = present(p.cod_anu.as_deref()).unwrap_or_default();
-        if v.len() != 4 || !v.bytes().all(|b| b.is_ascii_digit()) {
+/// `numOPI`: mandatory, 10 letters or digits at most.
+fn check_num_opi(c: &mut Checker, p: &LpParams) -> Option<String> {
+    if !mandatory(c, &p.num_opi, "numOPI", "le numéro d'OPI") {
+        return None;
+    }
+    let v = present(p.num_opi.as_deref()).unwrap_or_default();
+    if v.chars().count() <= 10 && v.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        Some(v.to_owned())
+    } else {
+        c.invalid(
+            "FORMAT",
+            "numOPI",
+            format!("numOPI « {v} » : 10 lettres ou chiffres au plus"),
+        );
+        None
+    }
+}
+
+/// `codEtu`: mandatory, 1 to 8 digits.
+fn check_cod_etu(c: &mut Checker, p: &LpParams) -> Option<i64> {
+    if !mandatory(c, &p.cod_etu, "codEtu", "le numéro d'étudiant") {
+        return None;
+    }
+    let v = present(p.cod_etu.as_deref()).unwrap_or_default();
+    match v.parse::<i64>() {
+        Ok(n)
+            if v.len() <= 8
+                && v.bytes().all(|b| b.is_ascii_digit())
+                && (1..=99_999_999).contains(&n) =>
+        {
+            Some(n)
+        }
+        _ => {
             c.invalid(
                 "FORMAT",
-                "codAnu",
-                format!("codAnu « {v} » : année sur 4 chiffres attendue (ex. 2026)"),
+                "codEtu",
+                format!("codEtu « {v} » : numéro d'étudiant de 1 à 8 chiffres attendu"),
             );
-        } else {
-            match r.get("annees", &[v]) {
-                None => c.fail(
-                    FaultKey::null_retrieve("codAnu"),
-                    "REF_INCONNU",
-                    "codAnu",
-                    format!("l'année universitaire {v} n'existe pas dans le référentiel"),
-                ),
-                Some(rec)
-                    if rec.get("etaAnuIae").and_then(Value::as_text).as_deref() != Some("O") =>
-                {
-                    c.invalid(
-                        "ANNEE_FERMEE",
-                        "codAnu",
-                        format!("l'année universitaire {v} n'est pas ouverte aux inscriptions"),
-                    );
-                }
-                Some(_) => cod_anu = Some(v.to_owned()),
-            }
+            None
         }
     }
+}
 
-    // LP-5 VET.
-    let etp_ok = mandatory(&mut c, &p.cod_etp, "codEtp", "l'étape");
-    let vet_ok = mandatory(&mut c, &p.cod_vrs_vet, "codVrsVet", "la version d'étape");
+/// LP-4: the year (mandatory, 4 digits, known and open to enrolment).
+fn check_year(c: &mut Checker, r: &Referential, p: &LpParams) -> Option<String> {
+    if !mandatory(c, &p.cod_anu, "codAnu", "l'année universitaire") {
+        return None;
+    }
+    let v = present(p.cod_anu.as_deref()).unwrap_or_default();
+    if v.len() != 4 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        c.invalid(
+            "FORMAT",
+            "codAnu",
+            format!("codAnu « {v} » : année sur 4 chiffres attendue (ex. 2026)"),
+        );
+        return None;
+    }
+    match r.get("annees", &[v]) {
+        None => {
+            c.fail(
+                FaultKey::null_retrieve("codAnu"),
+                "REF_INCONNU",
+                "codAnu",
+                format!("l'année universitaire {v} n'existe pas dans le référentiel"),
+            );
+            None
+        }
+        Some(rec) if rec.get("etaAnuIae").and_then(Value::as_text).as_deref() != Some("O") => {
+            c.invalid(
+                "ANNEE_FERMEE",
+                "codAnu",
+                format!("l'année universitaire {v} n'est pas ouverte aux inscriptions"),
+            );
+            None
+        }
+        Some(_) => Some(v.to_owned()),
+    }
+}
+
+/// LP-5: the VET (mandatory, known and in service) and its opening for the year and type.
+fn check_vet(
+    c: &mut Checker,
+    ctx: &Context<'_>,
+    p: &LpParams,
+    typ: Option<TypLpa>,
+    cod_anu: Option<&str>,
+) -> Vet {
+    let r = ctx.referential;
+    let etp_ok = mandatory(c, &p.cod_etp, "codEtp", "l'étape");
+    let vet_ok = mandatory(c, &p.cod_vrs_vet, "codVrsVet", "la version d'étape");
     let cod_etp = if etp_ok {
         c.text(&p.cod_etp, "codEtp", 6)
     } else {
         None
     };
     let cod_vrs_vet = if vet_ok {
-        version_number(&mut c, &p.cod_vrs_vet, "codVrsVet")
+        version_number(c, &p.cod_vrs_vet, "codVrsVet")
     } else {
         None
     };
-    let mut vet_known = false;
+    let mut known = false;
     if let (Some(etp), Some(vet)) = (&cod_etp, cod_vrs_vet) {
         if r.state("versions-etape", &[etp, &vet.to_string()]) != CodeState::InService {
             c.fail(
@@ -533,31 +573,49 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
                 format!("la version d'étape {etp}/{vet} est inconnue ou hors service"),
             );
         } else {
-            vet_known = true;
-            if let (Some(anu), Some(t)) = (&cod_anu, typ) {
-                match opening(r, t, anu, etp, vet, ctx.today) {
-                    None => c.invalid(
-                        "VET_FERMEE",
-                        "codEtp",
-                        format!(
-                            "la version d'étape {etp}/{vet} n'est pas ouverte à l'inscription à distance {} pour {anu}",
-                            if t == TypLpa::Iaprimo { "des primo-entrants" } else { "en réinscription" }
-                        ),
-                    ),
-                    Some(false) => c.warn(
-                        "LP_HORS_DATES",
-                        Some("codEtp"),
-                        format!("Aujourd'hui est hors des dates d'inscription à distance de la VET {etp}/{vet} pour {anu} : l'inscription attendra leur ouverture"),
-                    ),
-                    Some(true) => {}
-                }
+            known = true;
+            if let (Some(anu), Some(t)) = (cod_anu, typ) {
+                check_opening(c, ctx, t, anu, etp, vet);
             }
         }
     }
+    Vet {
+        cod_etp,
+        cod_vrs_vet,
+        known,
+    }
+}
 
-    // LP-6 VDI.
+/// LP-5, LP-11: the VET must be opened to web enrolment for the year and type; outside its
+/// dates is only a warning (`LP_HORS_DATES`).
+fn check_opening(c: &mut Checker, ctx: &Context<'_>, t: TypLpa, anu: &str, etp: &str, vet: i32) {
+    match opening(ctx.referential, t, anu, etp, vet, ctx.today) {
+        None => c.invalid(
+            "VET_FERMEE",
+            "codEtp",
+            format!(
+                "la version d'étape {etp}/{vet} n'est pas ouverte à l'inscription à distance {} pour {anu}",
+                if t == TypLpa::Iaprimo { "des primo-entrants" } else { "en réinscription" }
+            ),
+        ),
+        Some(false) => c.warn(
+            "LP_HORS_DATES",
+            Some("codEtp"),
+            format!("Aujourd'hui est hors des dates d'inscription à distance de la VET {etp}/{vet} pour {anu} : l'inscription attendra leur ouverture"),
+        ),
+        Some(true) => {}
+    }
+}
+
+/// LP-6: `codDip` and `codVrsVdi` both or neither; the VDI exists and contains the VET.
+fn check_vdi(
+    c: &mut Checker,
+    r: &Referential,
+    p: &LpParams,
+    target: &Vet,
+) -> (Option<String>, Option<i32>) {
     let cod_dip = c.text(&p.cod_dip, "codDip", 7);
-    let cod_vrs_vdi = version_number(&mut c, &p.cod_vrs_vdi, "codVrsVdi");
+    let cod_vrs_vdi = version_number(c, &p.cod_vrs_vdi, "codVrsVdi");
     let dip_sent = present(p.cod_dip.as_deref()).is_some();
     let vdi_sent = present(p.cod_vrs_vdi.as_deref()).is_some();
     if dip_sent != vdi_sent {
@@ -566,9 +624,13 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
             "codDip",
             "codDip et codVrsVdi vont ensemble : les deux ou aucun",
         );
-    } else if let (Some(dip), Some(vdi), Some(etp), Some(vet), true) =
-        (&cod_dip, cod_vrs_vdi, &cod_etp, cod_vrs_vet, vet_known)
-    {
+    } else if let (Some(dip), Some(vdi), Some(etp), Some(vet), true) = (
+        &cod_dip,
+        cod_vrs_vdi,
+        &target.cod_etp,
+        target.cod_vrs_vet,
+        target.known,
+    ) {
         let vdi_s = vdi.to_string();
         if !r.contains("versions-diplome", &[dip, &vdi_s])
             || !r.contains("vdi-vet", &[dip, &vdi_s, etp, &vet.to_string()])
@@ -580,8 +642,17 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
             );
         }
     }
+    (cod_dip, cod_vrs_vdi)
+}
 
-    // LP-7 profile.
+/// LP-7: régime, statut, the V2-only categories (ignored in V1) and the comment. The VDI
+/// attributes are left empty.
+fn check_profile(
+    c: &mut Checker,
+    r: &Referential,
+    p: &LpParams,
+    version: LpVersion,
+) -> LpAttributes {
     let cod_rgi = c.code_in(r, "regimes", &p.cod_rgi, "codRgi", 5, false);
     let cod_stu = c.code_in(r, "statuts", &p.cod_stu, "codStu", 5, false);
     let v2 = version == LpVersion::V2;
@@ -602,9 +673,22 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
     }
     let cod_cat_exo_ext = c.code_in(r, "categories-exo-ext", exo_raw, "codCatExoExt", 5, false);
     let lib_cmt_lpa = c.text(&p.lib_cmt_lpa, "libCmtLpa", 200);
+    LpAttributes {
+        cod_dip: None,
+        cod_vrs_vdi: None,
+        cod_rgi,
+        cod_stu,
+        lib_cmt_lpa,
+        cod_cat_oui_si,
+        mtf_cat,
+        cod_cat_exo_ext,
+    }
+}
 
-    // LP-11: régime not authorised on the VET.
-    if let (Some(rg), Some(etp), Some(vet), true) = (&cod_rgi, &cod_etp, cod_vrs_vet, vet_known)
+/// LP-11: the régime is not authorised on the VET (warning `LP_REGIME_NON_AUTORISE`).
+fn check_regime(c: &mut Checker, r: &Referential, cod_rgi: &Option<String>, target: &Vet) {
+    if let (Some(rg), Some(etp), Some(vet), true) =
+        (cod_rgi, &target.cod_etp, target.cod_vrs_vet, target.known)
         && !regime_allowed(r, etp, vet, rg)
     {
         c.warn(
@@ -613,13 +697,32 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
             format!("Le régime {rg} n'est pas autorisé sur la VET {etp}/{vet} : l'inscription sera bloquée malgré le laissez-passer"),
         );
     }
+}
+
+/// Applies LP-3 … LP-7 (every failure listed, in rule order; the first names the fault) and
+/// computes the warnings of LP-3 and LP-11 that need no stored data (`LP_IDENTIFIANT_IGNORE`,
+/// `LP_HORS_DATES`, `LP_REGIME_NON_AUTORISE`). Every message names the row (LP-1).
+pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<LpIntake, Error> {
+    let r = ctx.referential;
+    let mut c = Checker::default();
+    let typ = check_type(&mut c, p);
+    let (num_opi, cod_etu) = check_person(&mut c, p, typ);
+    let cod_anu = check_year(&mut c, r, p);
+    let target = check_vet(&mut c, ctx, p, typ, cod_anu.as_deref());
+    let (cod_dip, cod_vrs_vdi) = check_vdi(&mut c, r, p, &target);
+    let attributes = LpAttributes {
+        cod_dip,
+        cod_vrs_vdi,
+        ..check_profile(&mut c, r, p, version)
+    };
+    check_regime(&mut c, r, &attributes.cod_rgi, &target);
 
     let label = label(p);
     if !c.errors.is_empty() {
         return Err(with_label(Error::validation(c.errors), &label));
     }
     let (Some(typ), Some(cod_anu), Some(cod_etp), Some(cod_vrs_vet)) =
-        (typ, cod_anu, cod_etp, cod_vrs_vet)
+        (typ, cod_anu, target.cod_etp, target.cod_vrs_vet)
     else {
         return Err(Error::internal("laissez-passer incomplet après validation"));
     };
@@ -630,16 +733,7 @@ pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<L
         cod_anu,
         cod_etp,
         cod_vrs_vet,
-        attributes: LpAttributes {
-            cod_dip,
-            cod_vrs_vdi,
-            cod_rgi,
-            cod_stu,
-            lib_cmt_lpa,
-            cod_cat_oui_si,
-            mtf_cat,
-            cod_cat_exo_ext,
-        },
+        attributes,
         version,
         warnings: c.warnings,
     })

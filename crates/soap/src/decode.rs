@@ -13,7 +13,7 @@
 //! copying it into the tree.
 
 use crate::{FaultCode, SoapError};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use serde_json::{Map, Value};
@@ -189,6 +189,23 @@ pub fn decode_streaming(
     decode_inner(bytes, content_type, limits, Some((element, sink)))
 }
 
+/// Where the reader is in the envelope, and what it has built so far.
+#[derive(Default)]
+struct State {
+    /// 0 = before Envelope, 1 = in Envelope, 2 = in Header, 3 = in Body
+    depth: usize,
+    elements: usize,
+    in_header: bool,
+    in_body: bool,
+    seen_envelope: bool,
+    header_depth: usize,
+    stack: Vec<Frame>,
+    /// Namespace and local name of the request wrapper.
+    wrapper: Option<(String, String)>,
+    body: Option<Value>,
+    skipped: Vec<String>,
+}
+
 fn decode_inner(
     bytes: &[u8],
     content_type: Option<&str>,
@@ -205,18 +222,8 @@ fn decode_inner(
     let text = to_utf8(bytes, content_type)?;
     let mut reader = NsReader::from_str(&text);
     reader.config_mut().check_end_names = true;
-
-    // 0 = before Envelope, 1 = in Envelope, 2 = in Header, 3 = in Body
-    let mut depth = 0usize;
-    let mut elements = 0usize;
-    let mut in_header = false;
-    let mut in_body = false;
-    let mut seen_envelope = false;
-    let mut header_depth = 0usize;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut wrapper: Option<(String, String)> = None;
-    let mut body: Option<Value> = None;
-    let mut skipped = Vec::new();
+    let streamed = sink.as_ref().map(|(name, _)| *name);
+    let mut state = State::default();
 
     loop {
         let event = reader.read_event().map_err(unexpected)?;
@@ -233,149 +240,18 @@ fn decode_inner(
                 ));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(event, Event::Empty(_));
-                let ns: Option<&str> = match reader.resolver().resolve_element(e.name()).0 {
-                    ResolveResult::Bound(n) => Some(n.0),
-                    ResolveResult::Unbound => None,
-                    ResolveResult::Unknown(p) => {
-                        return Err(SoapError::client(format!(
-                            "Préfixe d'espace de noms non déclaré : {p}"
-                        )));
-                    }
-                };
-                elements += 1;
-                if elements > limits.max_elements {
-                    return Err(SoapError::client(format!(
-                        "Trop d'éléments dans le message (maximum {})",
-                        limits.max_elements
-                    )));
-                }
-                depth += 1;
-                if depth > limits.max_depth {
-                    return Err(SoapError::client(format!(
-                        "Imbrication trop profonde (maximum {})",
-                        limits.max_depth
-                    )));
-                }
-                let local = e.local_name().as_ref().to_owned();
-                if depth == 1 {
-                    if local != "Envelope" {
-                        return Err(SoapError::client(format!(
-                            "Élément racine inattendu : {local}"
-                        )));
-                    }
-                    match ns {
-                        Some(SOAP11_NS) => {}
-                        Some(SOAP12_NS) => {
-                            return Err(SoapError::new(
-                                FaultCode::VersionMismatch,
-                                "SOAP 1.2 non pris en charge : ce service parle SOAP 1.1",
-                            ));
-                        }
-                        other => {
-                            return Err(SoapError::new(
-                                FaultCode::VersionMismatch,
-                                format!(
-                                    "Espace de noms d'enveloppe inconnu : {}",
-                                    other.unwrap_or("(aucun)")
-                                ),
-                            ));
-                        }
-                    }
-                    seen_envelope = true;
-                } else if depth == 2 && !in_body && !in_header {
-                    if ns != Some(SOAP11_NS) {
-                        return Err(SoapError::client(format!(
-                            "Élément inattendu dans l'enveloppe : {local}"
-                        )));
-                    }
-                    match local.as_str() {
-                        "Header" => {
-                            in_header = true;
-                            header_depth = depth;
-                        }
-                        "Body" => in_body = true,
-                        other => {
-                            return Err(SoapError::client(format!(
-                                "Élément inattendu dans l'enveloppe : {other}"
-                            )));
-                        }
-                    }
-                } else if in_header {
-                    if depth == header_depth + 1 {
-                        check_must_understand(&reader, e, ns, &local)?;
-                    }
-                } else if in_body {
-                    if depth == 3 {
-                        if wrapper.is_some() || body.is_some() {
-                            return Err(SoapError::client("Le Body doit contenir un seul élément"));
-                        }
-                        let Some(namespace) = ns.map(str::to_owned) else {
-                            return Err(SoapError::client(format!(
-                                "L'élément {local} du Body doit être qualifié par l'espace de noms du service"
-                            )));
-                        };
-                        stack.push(frame(local.clone(), false, false));
-                        wrapper = Some((namespace, local));
-                    } else {
-                        let parent_skip = stack.last().is_some_and(|f| f.skip || f.nil);
-                        let service_ns = wrapper.as_ref().map(|w| w.0.as_str());
-                        let foreign = match ns {
-                            None => false,
-                            Some(n) if Some(n) == service_ns => false,
-                            Some(XOP_NS) if local == "Include" => {
-                                if let Some(parent) = stack.last_mut() {
-                                    parent.xop_href = attribute(&reader, e, None, "href")?;
-                                }
-                                true
-                            }
-                            Some(_) => true,
-                        };
-                        if foreign && ns != Some(XOP_NS) && !parent_skip {
-                            let parent = stack.last().map_or("", |f| f.name.as_str());
-                            skipped.push(format!(
-                                "{parent}/{local} ({})",
-                                ns.map(str::to_owned).unwrap_or_default()
-                            ));
-                        }
-                        let nil = e.attributes_raw().contains("nil")
-                            && attribute(&reader, e, Some(XSI_NS), "nil")?
-                                .is_some_and(|v| is_true(&v));
-                        let streamed = depth == 4
-                            && !foreign
-                            && sink.as_ref().is_some_and(|(name, _)| *name == local);
-                        let mut f = frame(local, nil, foreign || parent_skip);
-                        f.sink = streamed;
-                        stack.push(f);
-                    }
-                }
-                if empty {
-                    close(
-                        &mut stack,
-                        &mut body,
-                        &mut depth,
-                        &mut in_header,
-                        &mut in_body,
-                        header_depth,
-                    );
+                state.start(&reader, e, limits, streamed)?;
+                if matches!(event, Event::Empty(_)) {
+                    state.close();
                 }
             }
-            Event::End(_) => {
-                close(
-                    &mut stack,
-                    &mut body,
-                    &mut depth,
-                    &mut in_header,
-                    &mut in_body,
-                    header_depth,
-                );
-            }
+            Event::End(_) => state.close(),
             Event::Text(t) => {
-                if let Some(out) = streaming(&stack, &mut sink) {
+                if let Some(out) = streaming(&state.stack, &mut sink) {
                     out.text(t.as_bytes())?;
                 } else {
                     push_text(
-                        &mut stack,
+                        &mut state.stack,
                         &t.xml_content(quick_xml::XmlVersion::Implicit1_0),
                         limits,
                     )?;
@@ -383,55 +259,234 @@ fn decode_inner(
             }
             Event::CData(t) => {
                 let content = t.into_inner();
-                if let Some(out) = streaming(&stack, &mut sink) {
+                if let Some(out) = streaming(&state.stack, &mut sink) {
                     out.text(content.as_bytes())?;
                 } else {
-                    push_text(&mut stack, &content, limits)?;
+                    push_text(&mut state.stack, &content, limits)?;
                 }
             }
             Event::GeneralRef(r) => {
-                let c = if r.is_char_ref() {
-                    r.resolve_char_ref().map_err(|e| {
-                        SoapError::client(format!("Référence de caractère invalide : {e}"))
-                    })?
-                } else {
-                    match r.as_ref() {
-                        "amp" => Some('&'),
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        other => {
-                            return Err(SoapError::client(format!(
-                                "Entité non définie : &{other};"
-                            )));
-                        }
-                    }
-                };
-                if let Some(c) = c {
+                if let Some(c) = reference(&r)? {
                     let mut buf = [0; 4];
                     let c = c.encode_utf8(&mut buf);
-                    if let Some(out) = streaming(&stack, &mut sink) {
+                    if let Some(out) = streaming(&state.stack, &mut sink) {
                         out.text(c.as_bytes())?;
                     } else {
-                        push_text(&mut stack, c, limits)?;
+                        push_text(&mut state.stack, c, limits)?;
                     }
                 }
             }
             Event::Eof => break,
         }
     }
-    if !seen_envelope {
-        return Err(SoapError::client("Enveloppe SOAP absente"));
+    state.finish()
+}
+
+/// The character of a reference: a character reference, or one of the five predefined
+/// entities (any other entity is refused).
+fn reference(r: &BytesRef<'_>) -> Result<Option<char>, SoapError> {
+    if r.is_char_ref() {
+        return r
+            .resolve_char_ref()
+            .map_err(|e| SoapError::client(format!("Référence de caractère invalide : {e}")));
     }
-    let (namespace, operation) =
-        wrapper.ok_or_else(|| SoapError::client("Le Body ne contient aucun élément"))?;
-    Ok(Request {
-        namespace,
-        operation,
-        body: body.unwrap_or(Value::Object(Map::new())),
-        skipped,
-    })
+    match r.as_ref() {
+        "amp" => Ok(Some('&')),
+        "lt" => Ok(Some('<')),
+        "gt" => Ok(Some('>')),
+        "quot" => Ok(Some('"')),
+        "apos" => Ok(Some('\'')),
+        other => Err(SoapError::client(format!("Entité non définie : &{other};"))),
+    }
+}
+
+impl State {
+    /// An element starts: limits, then the envelope structure; in the Body, a frame is pushed.
+    /// `streamed` names the wrapper's child whose text goes to the sink.
+    fn start(
+        &mut self,
+        reader: &NsReader<&[u8]>,
+        e: &BytesStart<'_>,
+        limits: &Limits,
+        streamed: Option<&str>,
+    ) -> Result<(), SoapError> {
+        let ns: Option<&str> = match reader.resolver().resolve_element(e.name()).0 {
+            ResolveResult::Bound(n) => Some(n.0),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(p) => {
+                return Err(SoapError::client(format!(
+                    "Préfixe d'espace de noms non déclaré : {p}"
+                )));
+            }
+        };
+        self.elements += 1;
+        if self.elements > limits.max_elements {
+            return Err(SoapError::client(format!(
+                "Trop d'éléments dans le message (maximum {})",
+                limits.max_elements
+            )));
+        }
+        self.depth += 1;
+        if self.depth > limits.max_depth {
+            return Err(SoapError::client(format!(
+                "Imbrication trop profonde (maximum {})",
+                limits.max_depth
+            )));
+        }
+        let local = e.local_name().as_ref().to_owned();
+        if self.depth == 1 {
+            self.start_envelope(ns, &local)
+        } else if self.depth == 2 && !self.in_body && !self.in_header {
+            self.start_envelope_child(ns, &local)
+        } else if self.in_header {
+            if self.depth == self.header_depth + 1 {
+                check_must_understand(reader, e, ns, &local)?;
+            }
+            Ok(())
+        } else if self.in_body {
+            if self.depth == 3 {
+                self.start_wrapper(ns, local)
+            } else {
+                self.start_body_element(reader, e, ns, local, streamed)
+            }
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The root: a SOAP 1.1 `Envelope` (SOAP 1.2 or another namespace is a `VersionMismatch`).
+    fn start_envelope(&mut self, ns: Option<&str>, local: &str) -> Result<(), SoapError> {
+        if local != "Envelope" {
+            return Err(SoapError::client(format!(
+                "Élément racine inattendu : {local}"
+            )));
+        }
+        match ns {
+            Some(SOAP11_NS) => {}
+            Some(SOAP12_NS) => {
+                return Err(SoapError::new(
+                    FaultCode::VersionMismatch,
+                    "SOAP 1.2 non pris en charge : ce service parle SOAP 1.1",
+                ));
+            }
+            other => {
+                return Err(SoapError::new(
+                    FaultCode::VersionMismatch,
+                    format!(
+                        "Espace de noms d'enveloppe inconnu : {}",
+                        other.unwrap_or("(aucun)")
+                    ),
+                ));
+            }
+        }
+        self.seen_envelope = true;
+        Ok(())
+    }
+
+    /// A child of the envelope: `Header` or `Body`, in the SOAP 1.1 namespace.
+    fn start_envelope_child(&mut self, ns: Option<&str>, local: &str) -> Result<(), SoapError> {
+        if ns != Some(SOAP11_NS) {
+            return Err(SoapError::client(format!(
+                "Élément inattendu dans l'enveloppe : {local}"
+            )));
+        }
+        match local {
+            "Header" => {
+                self.in_header = true;
+                self.header_depth = self.depth;
+            }
+            "Body" => self.in_body = true,
+            other => {
+                return Err(SoapError::client(format!(
+                    "Élément inattendu dans l'enveloppe : {other}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The request wrapper: the only child of the Body, qualified by the service's namespace.
+    fn start_wrapper(&mut self, ns: Option<&str>, local: String) -> Result<(), SoapError> {
+        if self.wrapper.is_some() || self.body.is_some() {
+            return Err(SoapError::client("Le Body doit contenir un seul élément"));
+        }
+        let Some(namespace) = ns.map(str::to_owned) else {
+            return Err(SoapError::client(format!(
+                "L'élément {local} du Body doit être qualifié par l'espace de noms du service"
+            )));
+        };
+        self.stack.push(frame(local.clone(), false, false));
+        self.wrapper = Some((namespace, local));
+        Ok(())
+    }
+
+    /// An element inside the wrapper: unqualified or in the service's namespace it is kept;
+    /// in a foreign namespace it is skipped (and reported); `xop:Include` gives its parent's
+    /// href; `xsi:nil` is read; the streamed child is marked.
+    fn start_body_element(
+        &mut self,
+        reader: &NsReader<&[u8]>,
+        e: &BytesStart<'_>,
+        ns: Option<&str>,
+        local: String,
+        streamed: Option<&str>,
+    ) -> Result<(), SoapError> {
+        let parent_skip = self.stack.last().is_some_and(|f| f.skip || f.nil);
+        let service_ns = self.wrapper.as_ref().map(|w| w.0.as_str());
+        let foreign = match ns {
+            None => false,
+            Some(n) if Some(n) == service_ns => false,
+            Some(XOP_NS) if local == "Include" => {
+                if let Some(parent) = self.stack.last_mut() {
+                    parent.xop_href = attribute(reader, e, None, "href")?;
+                }
+                true
+            }
+            Some(_) => true,
+        };
+        if foreign && ns != Some(XOP_NS) && !parent_skip {
+            let parent = self.stack.last().map_or("", |f| f.name.as_str());
+            self.skipped.push(format!(
+                "{parent}/{local} ({})",
+                ns.map(str::to_owned).unwrap_or_default()
+            ));
+        }
+        let nil = e.attributes_raw().contains("nil")
+            && attribute(reader, e, Some(XSI_NS), "nil")?.is_some_and(|v| is_true(&v));
+        let sink = self.depth == 4 && !foreign && streamed.is_some_and(|name| name == local);
+        let mut f = frame(local, nil, foreign || parent_skip);
+        f.sink = sink;
+        self.stack.push(f);
+        Ok(())
+    }
+
+    /// An element ends.
+    fn close(&mut self) {
+        close(
+            &mut self.stack,
+            &mut self.body,
+            &mut self.depth,
+            &mut self.in_header,
+            &mut self.in_body,
+            self.header_depth,
+        );
+    }
+
+    /// The request, once the whole message is read.
+    fn finish(self) -> Result<Request, SoapError> {
+        if !self.seen_envelope {
+            return Err(SoapError::client("Enveloppe SOAP absente"));
+        }
+        let (namespace, operation) = self
+            .wrapper
+            .ok_or_else(|| SoapError::client("Le Body ne contient aucun élément"))?;
+        Ok(Request {
+            namespace,
+            operation,
+            body: self.body.unwrap_or(Value::Object(Map::new())),
+            skipped: self.skipped,
+        })
+    }
 }
 
 fn frame(name: String, nil: bool, skip: bool) -> Frame {

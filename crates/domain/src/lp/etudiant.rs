@@ -222,10 +222,9 @@ fn year(c: &mut Checker, raw: &Option<String>, p: &str) -> Option<String> {
     c.digits(raw, p, 4)
 }
 
-/// Validates a student: codEtu, INE (`ine::check`), names, birth date, enrolments and bans.
-pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, Error> {
-    let mut c = Checker::default();
-    let etu = match present(dto.cod_etu.as_deref()) {
+/// `codEtu`: mandatory, 1 to 8 digits.
+fn check_cod_etu(c: &mut Checker, raw: &Option<String>) -> Option<i64> {
+    match present(raw.as_deref()) {
         None => {
             c.fail(
                 FaultKey::mandatory("codEtu"),
@@ -246,159 +245,200 @@ pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, E
             }
             n
         }
-    };
-    let ine_value = match present(dto.ine.as_deref()) {
-        None => None,
-        Some(raw) => {
-            let checked = ine::check(raw);
-            match checked.valid {
-                IneValidity::False if checked.family == IneFamily::None => None,
-                IneValidity::False => {
-                    c.fail(
-                        FaultKey::noncoherent("ine"),
-                        checked.reason.as_str(),
-                        "ine",
-                        format!("INE : {}", checked.message),
-                    );
-                    None
-                }
-                IneValidity::Remote => {
-                    c.warn(
-                        "INE_NON_VERIFIE",
-                        Some("ine"),
-                        format!(
-                            "INE {} de forme correcte mais non vérifiable hors ligne",
-                            checked.family.as_str()
-                        ),
-                    );
-                    Some(checked.normalized)
-                }
-                IneValidity::True => Some(checked.normalized),
+    }
+}
+
+/// `ine` (`ine::check`): the normalised INE, or nothing (absent, or rejected when invalid
+/// offline); a shape only checkable remotely is accepted with `INE_NON_VERIFIE`.
+fn check_ine(c: &mut Checker, raw: &Option<String>) -> Option<String> {
+    let raw = present(raw.as_deref())?;
+    let checked = ine::check(raw);
+    match checked.valid {
+        IneValidity::False if checked.family == IneFamily::None => None,
+        IneValidity::False => {
+            c.fail(
+                FaultKey::noncoherent("ine"),
+                checked.reason.as_str(),
+                "ine",
+                format!("INE : {}", checked.message),
+            );
+            None
+        }
+        IneValidity::Remote => {
+            c.warn(
+                "INE_NON_VERIFIE",
+                Some("ine"),
+                format!(
+                    "INE {} de forme correcte mais non vérifiable hors ligne",
+                    checked.family.as_str()
+                ),
+            );
+            Some(checked.normalized)
+        }
+        IneValidity::True => Some(checked.normalized),
+    }
+}
+
+/// Annual enrolments: year and state, one per year (sorted).
+fn check_iaa(c: &mut Checker, items: &[IaaDto]) -> Vec<Iaa> {
+    let mut out: Vec<Iaa> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let p = format!("inscriptionsAnnuelles[{i}]");
+        let anu = year(c, &it.cod_anu, &format!("{p}.codAnu"));
+        let eta = c.one_of(&it.eta_iaa, &format!("{p}.etaIaa"), &["E", "A"]);
+        if let (Some(cod_anu), Some(eta_iaa)) = (anu, eta) {
+            if out.iter().any(|o| o.cod_anu == cod_anu) {
+                c.invalid(
+                    "DOUBLON",
+                    &format!("{p}.codAnu"),
+                    format!("inscription annuelle {cod_anu} en double"),
+                );
+            } else {
+                out.push(Iaa { cod_anu, eta_iaa });
             }
         }
+    }
+    out.sort();
+    out
+}
+
+/// VET enrolments: year, VET, states, one per year and VET (sorted).
+fn check_iae(c: &mut Checker, items: &[IaeDto]) -> Vec<Iae> {
+    let mut out: Vec<Iae> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let p = format!("inscriptionsEtapes[{i}]");
+        let Some(iae) = check_iae_item(c, &p, it) else {
+            continue;
+        };
+        if out.iter().any(|o| {
+            o.cod_anu == iae.cod_anu && o.cod_etp == iae.cod_etp && o.cod_vrs_vet == iae.cod_vrs_vet
+        }) {
+            c.invalid(
+                "DOUBLON",
+                &format!("{p}.codEtp"),
+                format!(
+                    "inscription {} {}/{} en double",
+                    iae.cod_anu, iae.cod_etp, iae.cod_vrs_vet
+                ),
+            );
+        } else {
+            out.push(iae);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One VET enrolment, when every mandatory value is valid.
+fn check_iae_item(c: &mut Checker, p: &str, it: &IaeDto) -> Option<Iae> {
+    let anu = year(c, &it.cod_anu, &format!("{p}.codAnu"));
+    let etp = c.required(&it.cod_etp, &format!("{p}.codEtp"), 6);
+    let vet = c
+        .int(&it.cod_vrs_vet, &format!("{p}.codVrsVet"), 0, 999)
+        .and_then(|n| i32::try_from(n).ok());
+    if present(it.cod_vrs_vet.as_deref()).is_none() {
+        c.fail(
+            FaultKey::mandatory("codVrsVet"),
+            "CHAMP_OBLIGATOIRE",
+            &format!("{p}.codVrsVet"),
+            format!("{p}.codVrsVet est obligatoire"),
+        );
+    }
+    let eta = c.one_of(&it.eta_iae, &format!("{p}.etaIae"), &["E", "A", "R", "C"]);
+    if present(it.eta_iae.as_deref()).is_none() {
+        c.fail(
+            FaultKey::mandatory("etaIae"),
+            "CHAMP_OBLIGATOIRE",
+            &format!("{p}.etaIae"),
+            format!("{p}.etaIae est obligatoire"),
+        );
+    }
+    let pmt = c.one_of(&it.eta_pmt_iae, &format!("{p}.etaPmtIae"), &["A", "P"]);
+    let (Some(cod_anu), Some(cod_etp), Some(cod_vrs_vet), Some(eta_iae)) = (anu, etp, vet, eta)
+    else {
+        return None;
     };
+    Some(Iae {
+        cod_anu,
+        cod_etp,
+        cod_vrs_vet,
+        eta_iae,
+        eta_pmt_iae: pmt,
+    })
+}
+
+/// Bans: code, type (`A` or `T`), label, one per code (sorted).
+fn check_blocages(c: &mut Checker, items: &[BlocageDto]) -> Vec<Blocage> {
+    let mut out: Vec<Blocage> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let p = format!("blocages[{i}]");
+        let code = c.required(&it.cod_blo, &format!("{p}.codBlo"), 10);
+        let typ = c.one_of(&it.typ_blo, &format!("{p}.typBlo"), &["A", "T"]);
+        if present(it.typ_blo.as_deref()).is_none() {
+            c.fail(
+                FaultKey::mandatory("typBlo"),
+                "CHAMP_OBLIGATOIRE",
+                &format!("{p}.typBlo"),
+                format!("{p}.typBlo est obligatoire (A ou T)"),
+            );
+        }
+        let lib = c.text(&it.lib_blo, &format!("{p}.libBlo"), 100);
+        if let (Some(cod_blo), Some(typ_blo)) = (code, typ) {
+            if out.iter().any(|o| o.cod_blo == cod_blo) {
+                c.invalid(
+                    "DOUBLON",
+                    &format!("{p}.codBlo"),
+                    format!("blocage {cod_blo} en double"),
+                );
+            } else {
+                out.push(Blocage {
+                    cod_blo,
+                    typ_blo,
+                    lib_blo: lib,
+                });
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The validation error of `errors`, every message prefixed with the student (`Étudiant 123 : `).
+fn student_error(cod_etu: &Option<String>, errors: Vec<FieldError>) -> Error {
+    let who = present(cod_etu.as_deref()).unwrap_or("?").to_owned();
+    let mut err = Error::validation(errors);
+    let prefix = |m: &str| format!("Étudiant {who} : {m}");
+    err.message = prefix(&err.message);
+    for e in &mut err.errors {
+        e.message = prefix(&e.message);
+    }
+    err
+}
+
+/// Validates a student: codEtu, INE (`ine::check`), names, birth date, enrolments and bans.
+pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, Error> {
+    let mut c = Checker::default();
+    let etu = check_cod_etu(&mut c, &dto.cod_etu);
+    let ine_value = check_ine(&mut c, &dto.ine);
     let nom_pat = c.name(&dto.lib_nom_pat_ind, "libNomPatInd", 30, true);
     let nom_usu = c.name(&dto.lib_nom_usu_ind, "libNomUsuInd", 30, false);
     let prenom = c.name(&dto.lib_pr1_ind, "libPr1Ind", 20, true);
     let date = birth_date(&mut c, &dto.date_nai_ind, today);
-
-    let iaa = dto.inscriptions_annuelles.as_ref().map(|items| {
-        let mut out: Vec<Iaa> = Vec::new();
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("inscriptionsAnnuelles[{i}]");
-            let anu = year(&mut c, &it.cod_anu, &format!("{p}.codAnu"));
-            let eta = c.one_of(&it.eta_iaa, &format!("{p}.etaIaa"), &["E", "A"]);
-            if let (Some(cod_anu), Some(eta_iaa)) = (anu, eta) {
-                if out.iter().any(|o| o.cod_anu == cod_anu) {
-                    c.invalid(
-                        "DOUBLON",
-                        &format!("{p}.codAnu"),
-                        format!("inscription annuelle {cod_anu} en double"),
-                    );
-                } else {
-                    out.push(Iaa { cod_anu, eta_iaa });
-                }
-            }
-        }
-        out.sort();
-        out
-    });
-    let iae = dto.inscriptions_etapes.as_ref().map(|items| {
-        let mut out: Vec<Iae> = Vec::new();
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("inscriptionsEtapes[{i}]");
-            let anu = year(&mut c, &it.cod_anu, &format!("{p}.codAnu"));
-            let etp = c.required(&it.cod_etp, &format!("{p}.codEtp"), 6);
-            let vet = c
-                .int(&it.cod_vrs_vet, &format!("{p}.codVrsVet"), 0, 999)
-                .and_then(|n| i32::try_from(n).ok());
-            if present(it.cod_vrs_vet.as_deref()).is_none() {
-                c.fail(
-                    FaultKey::mandatory("codVrsVet"),
-                    "CHAMP_OBLIGATOIRE",
-                    &format!("{p}.codVrsVet"),
-                    format!("{p}.codVrsVet est obligatoire"),
-                );
-            }
-            let eta = c.one_of(&it.eta_iae, &format!("{p}.etaIae"), &["E", "A", "R", "C"]);
-            if present(it.eta_iae.as_deref()).is_none() {
-                c.fail(
-                    FaultKey::mandatory("etaIae"),
-                    "CHAMP_OBLIGATOIRE",
-                    &format!("{p}.etaIae"),
-                    format!("{p}.etaIae est obligatoire"),
-                );
-            }
-            let pmt = c.one_of(&it.eta_pmt_iae, &format!("{p}.etaPmtIae"), &["A", "P"]);
-            if let (Some(cod_anu), Some(cod_etp), Some(cod_vrs_vet), Some(eta_iae)) =
-                (anu, etp, vet, eta)
-            {
-                if out.iter().any(|o| {
-                    o.cod_anu == cod_anu && o.cod_etp == cod_etp && o.cod_vrs_vet == cod_vrs_vet
-                }) {
-                    c.invalid(
-                        "DOUBLON",
-                        &format!("{p}.codEtp"),
-                        format!("inscription {cod_anu} {cod_etp}/{cod_vrs_vet} en double"),
-                    );
-                } else {
-                    out.push(Iae {
-                        cod_anu,
-                        cod_etp,
-                        cod_vrs_vet,
-                        eta_iae,
-                        eta_pmt_iae: pmt,
-                    });
-                }
-            }
-        }
-        out.sort();
-        out
-    });
-    let blocages = dto.blocages.as_ref().map(|items| {
-        let mut out: Vec<Blocage> = Vec::new();
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("blocages[{i}]");
-            let code = c.required(&it.cod_blo, &format!("{p}.codBlo"), 10);
-            let typ = c.one_of(&it.typ_blo, &format!("{p}.typBlo"), &["A", "T"]);
-            if present(it.typ_blo.as_deref()).is_none() {
-                c.fail(
-                    FaultKey::mandatory("typBlo"),
-                    "CHAMP_OBLIGATOIRE",
-                    &format!("{p}.typBlo"),
-                    format!("{p}.typBlo est obligatoire (A ou T)"),
-                );
-            }
-            let lib = c.text(&it.lib_blo, &format!("{p}.libBlo"), 100);
-            if let (Some(cod_blo), Some(typ_blo)) = (code, typ) {
-                if out.iter().any(|o| o.cod_blo == cod_blo) {
-                    c.invalid(
-                        "DOUBLON",
-                        &format!("{p}.codBlo"),
-                        format!("blocage {cod_blo} en double"),
-                    );
-                } else {
-                    out.push(Blocage {
-                        cod_blo,
-                        typ_blo,
-                        lib_blo: lib,
-                    });
-                }
-            }
-        }
-        out.sort();
-        out
-    });
+    let iaa = dto
+        .inscriptions_annuelles
+        .as_ref()
+        .map(|items| check_iaa(&mut c, items));
+    let iae = dto
+        .inscriptions_etapes
+        .as_ref()
+        .map(|items| check_iae(&mut c, items));
+    let blocages = dto
+        .blocages
+        .as_ref()
+        .map(|items| check_blocages(&mut c, items));
 
     if !c.errors.is_empty() {
-        let who = present(dto.cod_etu.as_deref()).unwrap_or("?").to_owned();
-        let mut err = Error::validation(c.errors);
-        let prefix = |m: &str| format!("Étudiant {who} : {m}");
-        err.message = prefix(&err.message);
-        for e in &mut err.errors {
-            e.message = prefix(&e.message);
-        }
-        return Err(err);
+        return Err(student_error(&dto.cod_etu, c.errors));
     }
     let (Some(cod_etu), Some(nom_pat), Some(prenom), Some(date_naissance)) =
         (etu, nom_pat, prenom, date)

@@ -210,107 +210,29 @@ fn check_bac(c: &mut Checker, r: &Referential, b: &dto::Bac, today: NaiveDate) -
     let p = "bac";
     let cod_bac = c.code_in(r, "bacs", &b.cod_bac, &path(p, "codBac"), 4, true);
     let daa = c.digits(&b.daa_obt_bac_oba, &path(p, "daaObtBacOba"), 4);
-    if let Some(year) = daa.as_deref().and_then(|y| y.parse::<i32>().ok()) {
-        if year > chrono::Datelike::year(&today) {
-            c.invalid(
-                "VALEUR_INVALIDE",
-                &path(p, "daaObtBacOba"),
-                format!("daaObtBacOba : {year} est dans le futur"),
-            );
-        }
-        if let Some(rec) = cod_bac.as_deref().and_then(|code| r.get("bacs", &[code])) {
-            let bound = |n: &str| {
-                rec.get(n)
-                    .and_then(Value::as_text)
-                    .and_then(|v| v.parse::<i32>().ok())
-            };
-            let out = bound("daaDebVldBac").is_some_and(|d| year < d)
-                || bound("daaFinVldBac").is_some_and(|f| year > f);
-            if out {
-                c.warn(
-                    "BAC_HORS_VALIDITE",
-                    Some(&path(p, "daaObtBacOba")),
-                    format!("Le bac {} n'est pas délivré en {year}", rec.key().join("")),
-                );
-            }
-        }
-    }
-    let spe_opt = |c: &mut Checker,
-                   raw: &Option<String>,
-                   name: &str,
-                   table: &str,
-                   group: &str|
-     -> Option<String> {
-        let v = c.text(raw, &path(p, name), 4)?;
-        if let Some(bac) = &cod_bac {
-            let has_group = r.rows(group).any(|row| row.key().first() == Some(bac));
-            if has_group && !r.contains(group, &[bac, &v]) {
-                c.fail(
-                    FaultKey::noncoherent("specialitesBac"),
-                    "BAC_SPECIALITE",
-                    &path(p, name),
-                    format!("{name} : {v} n'est pas une spécialité ou option du bac {bac}"),
-                );
-            } else if !has_group && r.state(table, &[&v]) == CodeState::Unknown {
-                c.warn(
-                    "REF_INCONNU",
-                    Some(&path(p, name)),
-                    format!("{name} : code {v} absent du référentiel"),
-                );
-            }
-        }
-        Some(v)
+    check_bac_year(c, r, &cod_bac, &daa, today);
+    let spe = |c: &mut Checker, raw: &Option<String>, name: &str| {
+        bac_choice(
+            c,
+            r,
+            &cod_bac,
+            raw,
+            name,
+            "specialites-bac",
+            "bac-specialites",
+        )
+    };
+    let opt = |c: &mut Checker, raw: &Option<String>, name: &str| {
+        bac_choice(c, r, &cod_bac, raw, name, "options-bac", "bac-options")
     };
     dto::Bac {
-        cod_spe1_bac_ter: spe_opt(
-            c,
-            &b.cod_spe1_bac_ter,
-            "codSpe1BacTer",
-            "specialites-bac",
-            "bac-specialites",
-        ),
-        cod_spe2_bac_ter: spe_opt(
-            c,
-            &b.cod_spe2_bac_ter,
-            "codSpe2BacTer",
-            "specialites-bac",
-            "bac-specialites",
-        ),
-        cod_spe_bac_pre: spe_opt(
-            c,
-            &b.cod_spe_bac_pre,
-            "codSpeBacPre",
-            "specialites-bac",
-            "bac-specialites",
-        ),
-        cod_opt1_bac: spe_opt(
-            c,
-            &b.cod_opt1_bac,
-            "codOpt1Bac",
-            "options-bac",
-            "bac-options",
-        ),
-        cod_opt2_bac: spe_opt(
-            c,
-            &b.cod_opt2_bac,
-            "codOpt2Bac",
-            "options-bac",
-            "bac-options",
-        ),
-        cod_opt3_bac: spe_opt(
-            c,
-            &b.cod_opt3_bac,
-            "codOpt3Bac",
-            "options-bac",
-            "bac-options",
-        ),
-        cod_opt4_bac: spe_opt(
-            c,
-            &b.cod_opt4_bac,
-            "codOpt4Bac",
-            "options-bac",
-            "bac-options",
-        ),
+        cod_spe1_bac_ter: spe(c, &b.cod_spe1_bac_ter, "codSpe1BacTer"),
+        cod_spe2_bac_ter: spe(c, &b.cod_spe2_bac_ter, "codSpe2BacTer"),
+        cod_spe_bac_pre: spe(c, &b.cod_spe_bac_pre, "codSpeBacPre"),
+        cod_opt1_bac: opt(c, &b.cod_opt1_bac, "codOpt1Bac"),
+        cod_opt2_bac: opt(c, &b.cod_opt2_bac, "codOpt2Bac"),
+        cod_opt3_bac: opt(c, &b.cod_opt3_bac, "codOpt3Bac"),
+        cod_opt4_bac: opt(c, &b.cod_opt4_bac, "codOpt4Bac"),
         cod_dep: c.code_in(r, "departements", &b.cod_dep, &path(p, "codDep"), 3, true),
         cod_etb: c.etablissement(r, &b.cod_etb, &path(p, "codEtb")),
         cod_mention: c.code_in(
@@ -325,6 +247,76 @@ fn check_bac(c: &mut Checker, r: &Referential, b: &dto::Bac, today: NaiveDate) -
         cod_bac,
         daa_obt_bac_oba: daa,
     }
+}
+
+/// `daaObtBacOba`: not in the future; outside the bac's validity years → warning.
+fn check_bac_year(
+    c: &mut Checker,
+    r: &Referential,
+    cod_bac: &Option<String>,
+    daa: &Option<String>,
+    today: NaiveDate,
+) {
+    let p = "bac";
+    let Some(year) = daa.as_deref().and_then(|y| y.parse::<i32>().ok()) else {
+        return;
+    };
+    if year > chrono::Datelike::year(&today) {
+        c.invalid(
+            "VALEUR_INVALIDE",
+            &path(p, "daaObtBacOba"),
+            format!("daaObtBacOba : {year} est dans le futur"),
+        );
+    }
+    if let Some(rec) = cod_bac.as_deref().and_then(|code| r.get("bacs", &[code])) {
+        let bound = |n: &str| {
+            rec.get(n)
+                .and_then(Value::as_text)
+                .and_then(|v| v.parse::<i32>().ok())
+        };
+        let out = bound("daaDebVldBac").is_some_and(|d| year < d)
+            || bound("daaFinVldBac").is_some_and(|f| year > f);
+        if out {
+            c.warn(
+                "BAC_HORS_VALIDITE",
+                Some(&path(p, "daaObtBacOba")),
+                format!("Le bac {} n'est pas délivré en {year}", rec.key().join("")),
+            );
+        }
+    }
+}
+
+/// A spécialité or option of the bac: when the bac has rows in its regroupement `group`, the
+/// code must be one of them; otherwise a code absent from `table` is only a warning.
+fn bac_choice(
+    c: &mut Checker,
+    r: &Referential,
+    cod_bac: &Option<String>,
+    raw: &Option<String>,
+    name: &str,
+    table: &str,
+    group: &str,
+) -> Option<String> {
+    let p = "bac";
+    let v = c.text(raw, &path(p, name), 4)?;
+    if let Some(bac) = cod_bac {
+        let has_group = r.rows(group).any(|row| row.key().first() == Some(bac));
+        if has_group && !r.contains(group, &[bac, &v]) {
+            c.fail(
+                FaultKey::noncoherent("specialitesBac"),
+                "BAC_SPECIALITE",
+                &path(p, name),
+                format!("{name} : {v} n'est pas une spécialité ou option du bac {bac}"),
+            );
+        } else if !has_group && r.state(table, &[&v]) == CodeState::Unknown {
+            c.warn(
+                "REF_INCONNU",
+                Some(&path(p, name)),
+                format!("{name} : code {v} absent du référentiel"),
+            );
+        }
+    }
+    Some(v)
 }
 
 fn check_individu(
@@ -343,52 +335,24 @@ fn check_individu(
     let cod_etu = c
         .int(&ind.cod_etu_opi, &path(p, "codEtuOpi"), 1, 99_999_999)
         .map(|n| n.to_string());
-
     let ec = ind.etat_civil.clone().unwrap_or_default();
-    let pe = "individu.etatCivil";
-    let mut ine_info = None;
-    let ine_raw = present(ec.cod_nne_ind_opi.as_deref()).map(str::to_owned);
-    let ine_value = match &ine_raw {
-        None => None,
-        Some(raw) => {
-            let checked = ine::check(raw);
-            match checked.valid {
-                IneValidity::False if checked.family == IneFamily::None => None,
-                IneValidity::False => {
-                    c.fail(
-                        FaultKey::noncoherent("codNneIndOpi"),
-                        checked.reason.as_str(),
-                        &path(pe, "codNneIndOpi"),
-                        format!("INE {} : {}", checked.normalized, checked.message),
-                    );
-                    None
-                }
-                validity => {
-                    let check = if validity == IneValidity::True {
-                        "ok"
-                    } else {
-                        "unverified"
-                    };
-                    if check == "unverified" {
-                        c.warn("INE_NON_VERIFIE", Some(&path(pe, "codNneIndOpi")), format!("INE {} de forme correcte mais non vérifiable hors ligne (aucun service de vérification configuré)", checked.family.as_str()));
-                    }
-                    if checked.family == IneFamily::Provisoire {
-                        c.warn(
-                            "INE_PROVISOIRE",
-                            Some(&path(pe, "codNneIndOpi")),
-                            "INE provisoire",
-                        );
-                    }
-                    ine_info = Some(IneInfo {
-                        value: checked.normalized.clone(),
-                        family: checked.family,
-                        check,
-                    });
-                    Some(checked.normalized)
-                }
-            }
-        }
+    let (etat_civil, ine_info) = check_etat_civil(c, &ec);
+    let dn = ind.donnees_naissance.clone().unwrap_or_default();
+    let donnees_naissance = check_naissance(c, r, &dn, today);
+    let individu = dto::Individu {
+        cod_etu_opi: cod_etu,
+        cod_opi_int_epo: code,
+        donnees_naissance: Some(donnees_naissance),
+        etat_civil: Some(etat_civil),
+        ..check_optional_blocks(c, r, ind)
     };
+    (individu, ine_info)
+}
+
+/// État civil: INE, sex and names.
+fn check_etat_civil(c: &mut Checker, ec: &dto::EtatCivil) -> (dto::EtatCivil, Option<IneInfo>) {
+    let pe = "individu.etatCivil";
+    let (ine_value, ine_info) = check_ine(c, &ec.cod_nne_ind_opi);
     let etat_civil = dto::EtatCivil {
         cod_nne_ind_opi: ine_value,
         cod_sex_etu_opi: c.one_of(&ec.cod_sex_etu_opi, &path(pe, "codSexEtuOpi"), &["M", "F"]),
@@ -408,8 +372,61 @@ fn check_individu(
         lib_pr2_ind_opi: c.name(&ec.lib_pr2_ind_opi, &path(pe, "libPr2IndOpi"), 20, false),
         lib_pr3_ind_opi: c.name(&ec.lib_pr3_ind_opi, &path(pe, "libPr3IndOpi"), 20, false),
     };
+    (etat_civil, ine_info)
+}
 
-    let dn = ind.donnees_naissance.clone().unwrap_or_default();
+/// `codNneIndOpi` (OPI-14): the normalised INE to store and its check, or nothing (absent, or
+/// rejected: an offline-invalid INE is a failure).
+fn check_ine(c: &mut Checker, raw: &Option<String>) -> (Option<String>, Option<IneInfo>) {
+    let pe = "individu.etatCivil";
+    let Some(raw) = present(raw.as_deref()) else {
+        return (None, None);
+    };
+    let checked = ine::check(raw);
+    match checked.valid {
+        IneValidity::False if checked.family == IneFamily::None => (None, None),
+        IneValidity::False => {
+            c.fail(
+                FaultKey::noncoherent("codNneIndOpi"),
+                checked.reason.as_str(),
+                &path(pe, "codNneIndOpi"),
+                format!("INE {} : {}", checked.normalized, checked.message),
+            );
+            (None, None)
+        }
+        validity => {
+            let check = if validity == IneValidity::True {
+                "ok"
+            } else {
+                "unverified"
+            };
+            if check == "unverified" {
+                c.warn("INE_NON_VERIFIE", Some(&path(pe, "codNneIndOpi")), format!("INE {} de forme correcte mais non vérifiable hors ligne (aucun service de vérification configuré)", checked.family.as_str()));
+            }
+            if checked.family == IneFamily::Provisoire {
+                c.warn(
+                    "INE_PROVISOIRE",
+                    Some(&path(pe, "codNneIndOpi")),
+                    "INE provisoire",
+                );
+            }
+            let info = IneInfo {
+                value: checked.normalized.clone(),
+                family: checked.family,
+                check,
+            };
+            (Some(checked.normalized), Some(info))
+        }
+    }
+}
+
+/// Birth: date (mandatory, 01/01/1900 … today), its reliability flag (mandatory) and place.
+fn check_naissance(
+    c: &mut Checker,
+    r: &Referential,
+    dn: &dto::DonneesNaissance,
+    today: NaiveDate,
+) -> dto::DonneesNaissance {
     let pn = "individu.donneesNaissance";
     if present(dn.date_nai_ind_opi.as_deref()).is_none() {
         c.fail(
@@ -437,7 +454,7 @@ fn check_individu(
         &path(pn, "codTypDepPayNai"),
         &path(pn, "codDepPayNai"),
     );
-    let donnees_naissance = dto::DonneesNaissance {
+    dto::DonneesNaissance {
         cod_dep_pay_nai: dep,
         cod_pay_nat: c.code_in(r, "pays", &dn.cod_pay_nat, &path(pn, "codPayNat"), 3, true),
         cod_typ_dep_pay_nai: typ,
@@ -452,142 +469,187 @@ fn check_individu(
         ),
         lib_vil_nai_etu_opi: c.text(&dn.lib_vil_nai_etu_opi, &path(pn, "libVilNaiEtuOpi"), 30),
         tem_date_nai_rel_opi: flag(c, &dn.tem_date_nai_rel_opi, &path(pn, "temDateNaiRelOpi")),
-    };
+    }
+}
 
-    let donnees_personnelles = ind.donnees_personnelles.as_ref().map(|dp| {
-        let pp = "individu.donneesPersonnelles";
-        let mail = c.text(&dp.adr_mail_opi, &path(pp, "adrMailOpi"), 200);
-        if let Some(m) = &mail
-            && (m.matches('@').count() != 1
-                || m.chars().any(char::is_whitespace)
-                || m.starts_with('@')
-                || m.ends_with('@'))
-        {
-            c.invalid(
-                "FORMAT",
-                &path(pp, "adrMailOpi"),
-                format!("adrMailOpi : « {m} » n'est pas une adresse électronique"),
-            );
-        }
-        let dmm = c
-            .int(&dp.dmm_lbt_ind_opi, &path(pp, "dmmLbtIndOpi"), 1, 12)
-            .map(|m| format!("{m:02}"));
-        dto::DonneesPersonnelles {
-            adr_mail_opi: mail,
-            cod_fam: c.text(&dp.cod_fam, &path(pp, "codFam"), 1),
-            cod_pcs: c.text(&dp.cod_pcs, &path(pp, "codPcs"), 2),
-            cod_pcs_ap: c.text(&dp.cod_pcs_ap, &path(pp, "codPcsAp"), 2),
-            cod_sim: c.text(&dp.cod_sim, &path(pp, "codSim"), 1),
-            cod_thb_opi: c.text(&dp.cod_thb_opi, &path(pp, "codThbOpi"), 1),
-            cod_thp_opi: c.text(&dp.cod_thp_opi, &path(pp, "codThpOpi"), 2),
-            daa_lbt_ind_opi: c.digits(&dp.daa_lbt_ind_opi, &path(pp, "daaLbtIndOpi"), 4),
-            dmm_lbt_ind_opi: dmm,
-            num_tel_por_opi: phone(c, &dp.num_tel_por_opi, &path(pp, "numTelPorOpi")),
-            cod_rgi: c.code_in(r, "regimes", &dp.cod_rgi, &path(pp, "codRgi"), 5, false),
-            cod_stu: c.code_in(r, "statuts", &dp.cod_stu, &path(pp, "codStu"), 5, false),
-        }
-    });
+/// The optional blocks of the individual (personal data and cursus), each checked when present.
+fn check_optional_blocks(c: &mut Checker, r: &Referential, ind: &dto::Individu) -> dto::Individu {
+    dto::Individu {
+        donnees_personnelles: ind
+            .donnees_personnelles
+            .as_ref()
+            .map(|dp| check_donnees_personnelles(c, r, dp)),
+        dernier_dipl_obt: ind
+            .dernier_dipl_obt
+            .as_ref()
+            .map(|b| check_dernier_dipl_obt(c, r, b)),
+        dernier_etb_frequente: ind
+            .dernier_etb_frequente
+            .as_ref()
+            .map(|b| check_dernier_etb_frequente(c, r, b)),
+        inscription_parallele: ind
+            .inscription_parallele
+            .as_ref()
+            .map(|b| check_inscription_parallele(c, r, b)),
+        premiere_inscription: ind
+            .premiere_inscription
+            .as_ref()
+            .map(|b| check_premiere_inscription(c, r, b)),
+        prg_echange: ind.prg_echange.as_ref().map(|b| check_prg_echange(c, b)),
+        situation_ann_pre: ind
+            .situation_ann_pre
+            .as_ref()
+            .map(|b| check_situation_ann_pre(c, r, b)),
+        ..dto::Individu::default()
+    }
+}
 
-    let dernier_dipl_obt = ind.dernier_dipl_obt.as_ref().map(|b| {
-        let pb = "individu.dernierDiplObt";
-        let (t, d) = dep_or_country(
-            c,
-            r,
-            &b.cod_typ_dep_pay_der_dip,
-            &b.cod_dep_pay_der_dip,
-            &path(pb, "codTypDepPayDerDip"),
-            &path(pb, "codDepPayDerDip"),
+fn check_donnees_personnelles(
+    c: &mut Checker,
+    r: &Referential,
+    dp: &dto::DonneesPersonnelles,
+) -> dto::DonneesPersonnelles {
+    let pp = "individu.donneesPersonnelles";
+    let mail = c.text(&dp.adr_mail_opi, &path(pp, "adrMailOpi"), 200);
+    if let Some(m) = &mail
+        && (m.matches('@').count() != 1
+            || m.chars().any(char::is_whitespace)
+            || m.starts_with('@')
+            || m.ends_with('@'))
+    {
+        c.invalid(
+            "FORMAT",
+            &path(pp, "adrMailOpi"),
+            format!("adrMailOpi : « {m} » n'est pas une adresse électronique"),
         );
-        dto::DernierDiplObt {
-            cod_tde_der_dip: c.text(&b.cod_tde_der_dip, &path(pb, "codTdeDerDip"), 3),
-            cod_dep_pay_der_dip: d,
-            cod_typ_dep_pay_der_dip: t,
-            cod_etb_der_dip: c.etablissement(r, &b.cod_etb_der_dip, &path(pb, "codEtbDerDip")),
-            cod_tds_opi: c.text(&b.cod_tds_opi, &path(pb, "codTdsOpi"), 1),
-            daa_etb_der_dip: c.year(&b.daa_etb_der_dip, &path(pb, "daaEtbDerDip"), true),
-        }
-    });
-    let dernier_etb_frequente = ind.dernier_etb_frequente.as_ref().map(|b| {
-        let pb = "individu.dernierEtbFrequente";
-        let (t, d) = dep_or_country(
-            c,
+    }
+    let dmm = c
+        .int(&dp.dmm_lbt_ind_opi, &path(pp, "dmmLbtIndOpi"), 1, 12)
+        .map(|m| format!("{m:02}"));
+    dto::DonneesPersonnelles {
+        adr_mail_opi: mail,
+        cod_fam: c.text(&dp.cod_fam, &path(pp, "codFam"), 1),
+        cod_pcs: c.text(&dp.cod_pcs, &path(pp, "codPcs"), 2),
+        cod_pcs_ap: c.text(&dp.cod_pcs_ap, &path(pp, "codPcsAp"), 2),
+        cod_sim: c.text(&dp.cod_sim, &path(pp, "codSim"), 1),
+        cod_thb_opi: c.text(&dp.cod_thb_opi, &path(pp, "codThbOpi"), 1),
+        cod_thp_opi: c.text(&dp.cod_thp_opi, &path(pp, "codThpOpi"), 2),
+        daa_lbt_ind_opi: c.digits(&dp.daa_lbt_ind_opi, &path(pp, "daaLbtIndOpi"), 4),
+        dmm_lbt_ind_opi: dmm,
+        num_tel_por_opi: phone(c, &dp.num_tel_por_opi, &path(pp, "numTelPorOpi")),
+        cod_rgi: c.code_in(r, "regimes", &dp.cod_rgi, &path(pp, "codRgi"), 5, false),
+        cod_stu: c.code_in(r, "statuts", &dp.cod_stu, &path(pp, "codStu"), 5, false),
+    }
+}
+
+fn check_dernier_dipl_obt(
+    c: &mut Checker,
+    r: &Referential,
+    b: &dto::DernierDiplObt,
+) -> dto::DernierDiplObt {
+    let pb = "individu.dernierDiplObt";
+    let (t, d) = dep_or_country(
+        c,
+        r,
+        &b.cod_typ_dep_pay_der_dip,
+        &b.cod_dep_pay_der_dip,
+        &path(pb, "codTypDepPayDerDip"),
+        &path(pb, "codDepPayDerDip"),
+    );
+    dto::DernierDiplObt {
+        cod_tde_der_dip: c.text(&b.cod_tde_der_dip, &path(pb, "codTdeDerDip"), 3),
+        cod_dep_pay_der_dip: d,
+        cod_typ_dep_pay_der_dip: t,
+        cod_etb_der_dip: c.etablissement(r, &b.cod_etb_der_dip, &path(pb, "codEtbDerDip")),
+        cod_tds_opi: c.text(&b.cod_tds_opi, &path(pb, "codTdsOpi"), 1),
+        daa_etb_der_dip: c.year(&b.daa_etb_der_dip, &path(pb, "daaEtbDerDip"), true),
+    }
+}
+
+fn check_dernier_etb_frequente(
+    c: &mut Checker,
+    r: &Referential,
+    b: &dto::DernierEtbFrequente,
+) -> dto::DernierEtbFrequente {
+    let pb = "individu.dernierEtbFrequente";
+    let (t, d) = dep_or_country(
+        c,
+        r,
+        &b.cod_typ_dep_pay_ant_iaa_opi,
+        &b.cod_dep_pay_ant_iaa_opi,
+        &path(pb, "codTypDepPayAntIaaOpi"),
+        &path(pb, "codDepPayAntIaaOpi"),
+    );
+    dto::DernierEtbFrequente {
+        cod_dep_pay_ant_iaa_opi: d,
+        cod_etb_ant_iaa: c.etablissement(r, &b.cod_etb_ant_iaa, &path(pb, "codEtbAntIaa")),
+        cod_tpe_ant_iaa: c.text(&b.cod_tpe_ant_iaa, &path(pb, "codTpeAntIaa"), 2),
+        cod_typ_dep_pay_ant_iaa_opi: t,
+        daa_etb_ant_iaa_opi: c.year(&b.daa_etb_ant_iaa_opi, &path(pb, "daaEtbAntIaaOpi"), true),
+    }
+}
+
+fn check_inscription_parallele(
+    c: &mut Checker,
+    r: &Referential,
+    b: &dto::InscriptionParallele,
+) -> dto::InscriptionParallele {
+    let pb = "individu.inscriptionParallele";
+    dto::InscriptionParallele {
+        cod_etb_ann_crt: c.etablissement(r, &b.cod_etb_ann_crt, &path(pb, "codEtbAnnCrt")),
+        cod_tpe_ann_crt: c.text(&b.cod_tpe_ann_crt, &path(pb, "codTpeAnnCrt"), 2),
+        tem_prl_ann_crt: flag(c, &b.tem_prl_ann_crt, &path(pb, "temPrlAnnCrt")),
+    }
+}
+
+fn check_premiere_inscription(
+    c: &mut Checker,
+    r: &Referential,
+    b: &dto::PremiereInscription,
+) -> dto::PremiereInscription {
+    let pb = "individu.premiereInscription";
+    dto::PremiereInscription {
+        cod_etb: c.etablissement(r, &b.cod_etb, &path(pb, "codEtb")),
+        daa_ens_sup_opi: c.year(&b.daa_ens_sup_opi, &path(pb, "daaEnsSupOpi"), false),
+        daa_ent_etb_opi: c.year(&b.daa_ent_etb_opi, &path(pb, "daaEntEtbOpi"), false),
+        daa_etb_opi: c.year(&b.daa_etb_opi, &path(pb, "daaEtbOpi"), false),
+        daa_etr_sup: c.year(&b.daa_etr_sup, &path(pb, "daaEtrSup"), true),
+    }
+}
+
+fn check_prg_echange(c: &mut Checker, b: &dto::PrgEchange) -> dto::PrgEchange {
+    let pb = "individu.prgEchange";
+    dto::PrgEchange {
+        cod_etr_opi: c.text(&b.cod_etr_opi, &path(pb, "codEtrOpi"), 8),
+        cod_prg_opi: c.text(&b.cod_prg_opi, &path(pb, "codPrgOpi"), 1),
+        tem_sns_prg_opi: c.text(&b.tem_sns_prg_opi, &path(pb, "temSnsPrgOpi"), 1),
+    }
+}
+
+fn check_situation_ann_pre(
+    c: &mut Checker,
+    r: &Referential,
+    b: &dto::SituationAnnPre,
+) -> dto::SituationAnnPre {
+    let pb = "individu.situationAnnPre";
+    let (t, d) = dep_or_country(
+        c,
+        r,
+        &b.cod_typ_dep_pay_ann_pre_opi,
+        &b.cod_dep_pay_ann_pre_opi,
+        &path(pb, "codTypDepPayAnnPreOpi"),
+        &path(pb, "codDepPayAnnPreOpi"),
+    );
+    dto::SituationAnnPre {
+        cod_dep_pay_ann_pre_opi: d,
+        cod_etb_ann_pre_opi: c.etablissement(
             r,
-            &b.cod_typ_dep_pay_ant_iaa_opi,
-            &b.cod_dep_pay_ant_iaa_opi,
-            &path(pb, "codTypDepPayAntIaaOpi"),
-            &path(pb, "codDepPayAntIaaOpi"),
-        );
-        dto::DernierEtbFrequente {
-            cod_dep_pay_ant_iaa_opi: d,
-            cod_etb_ant_iaa: c.etablissement(r, &b.cod_etb_ant_iaa, &path(pb, "codEtbAntIaa")),
-            cod_tpe_ant_iaa: c.text(&b.cod_tpe_ant_iaa, &path(pb, "codTpeAntIaa"), 2),
-            cod_typ_dep_pay_ant_iaa_opi: t,
-            daa_etb_ant_iaa_opi: c.year(&b.daa_etb_ant_iaa_opi, &path(pb, "daaEtbAntIaaOpi"), true),
-        }
-    });
-    let inscription_parallele = ind.inscription_parallele.as_ref().map(|b| {
-        let pb = "individu.inscriptionParallele";
-        dto::InscriptionParallele {
-            cod_etb_ann_crt: c.etablissement(r, &b.cod_etb_ann_crt, &path(pb, "codEtbAnnCrt")),
-            cod_tpe_ann_crt: c.text(&b.cod_tpe_ann_crt, &path(pb, "codTpeAnnCrt"), 2),
-            tem_prl_ann_crt: flag(c, &b.tem_prl_ann_crt, &path(pb, "temPrlAnnCrt")),
-        }
-    });
-    let premiere_inscription = ind.premiere_inscription.as_ref().map(|b| {
-        let pb = "individu.premiereInscription";
-        dto::PremiereInscription {
-            cod_etb: c.etablissement(r, &b.cod_etb, &path(pb, "codEtb")),
-            daa_ens_sup_opi: c.year(&b.daa_ens_sup_opi, &path(pb, "daaEnsSupOpi"), false),
-            daa_ent_etb_opi: c.year(&b.daa_ent_etb_opi, &path(pb, "daaEntEtbOpi"), false),
-            daa_etb_opi: c.year(&b.daa_etb_opi, &path(pb, "daaEtbOpi"), false),
-            daa_etr_sup: c.year(&b.daa_etr_sup, &path(pb, "daaEtrSup"), true),
-        }
-    });
-    let prg_echange = ind.prg_echange.as_ref().map(|b| {
-        let pb = "individu.prgEchange";
-        dto::PrgEchange {
-            cod_etr_opi: c.text(&b.cod_etr_opi, &path(pb, "codEtrOpi"), 8),
-            cod_prg_opi: c.text(&b.cod_prg_opi, &path(pb, "codPrgOpi"), 1),
-            tem_sns_prg_opi: c.text(&b.tem_sns_prg_opi, &path(pb, "temSnsPrgOpi"), 1),
-        }
-    });
-    let situation_ann_pre = ind.situation_ann_pre.as_ref().map(|b| {
-        let pb = "individu.situationAnnPre";
-        let (t, d) = dep_or_country(
-            c,
-            r,
-            &b.cod_typ_dep_pay_ann_pre_opi,
-            &b.cod_dep_pay_ann_pre_opi,
-            &path(pb, "codTypDepPayAnnPreOpi"),
-            &path(pb, "codDepPayAnnPreOpi"),
-        );
-        dto::SituationAnnPre {
-            cod_dep_pay_ann_pre_opi: d,
-            cod_etb_ann_pre_opi: c.etablissement(
-                r,
-                &b.cod_etb_ann_pre_opi,
-                &path(pb, "codEtbAnnPreOpi"),
-            ),
-            cod_sis_ann_pre_opi: c.text(&b.cod_sis_ann_pre_opi, &path(pb, "codSisAnnPreOpi"), 1),
-            cod_typ_dep_pay_ann_pre_opi: t,
-        }
-    });
-    (
-        dto::Individu {
-            cod_etu_opi: cod_etu,
-            cod_opi_int_epo: code,
-            dernier_dipl_obt,
-            dernier_etb_frequente,
-            donnees_naissance: Some(donnees_naissance),
-            donnees_personnelles,
-            etat_civil: Some(etat_civil),
-            inscription_parallele,
-            premiere_inscription,
-            prg_echange,
-            situation_ann_pre,
-        },
-        ine_info,
-    )
+            &b.cod_etb_ann_pre_opi,
+            &path(pb, "codEtbAnnPreOpi"),
+        ),
+        cod_sis_ann_pre_opi: c.text(&b.cod_sis_ann_pre_opi, &path(pb, "codSisAnnPreOpi"), 1),
+        cod_typ_dep_pay_ann_pre_opi: t,
+    }
 }
 
 fn check_these(c: &mut Checker, r: &Referential, t: &dto::These) -> dto::These {
@@ -701,9 +763,74 @@ fn check_dac(c: &mut Checker, d: &dto::Dac) -> dto::Dac {
     }
 }
 
-/// Which régime and fee categories an accepted vœu carries, for LP priority and reports.
+/// The error at position `from` of the checker, if any.
 fn first_error(c: &Checker, from: usize) -> Option<FieldError> {
     c.errors.get(from).cloned()
+}
+
+/// The rejection of vœu `index` for `reason`, with the fault key and message of `err`.
+fn rejection(
+    index: usize,
+    reason: &str,
+    err: FieldError,
+    key: Option<VoeuKey>,
+) -> Box<RejectedVoeu> {
+    Box::new(RejectedVoeu {
+        index,
+        key,
+        reason: reason.to_owned(),
+        fault_key: err.fault_key,
+        message: err.message,
+    })
+}
+
+/// A vœu whose key could be read (V1 passed).
+struct VoeuAt {
+    /// Position in the request (0-based).
+    index: usize,
+    /// Element path (`voeux.item[0]`).
+    p: String,
+    /// Key.
+    key: VoeuKey,
+    /// `codVrsVet` as read.
+    vet: i64,
+}
+
+impl VoeuAt {
+    /// Path of a leaf of the vœu.
+    fn path(&self, name: &str) -> String {
+        path(&self.p, name)
+    }
+
+    /// Rejects the vœu for `reason`, with the fault key and message of `err`.
+    fn reject(&self, reason: &str, err: FieldError) -> Box<RejectedVoeu> {
+        rejection(self.index, reason, err, Some(self.key.clone()))
+    }
+
+    /// Rejects the vœu for `reason` on `field`.
+    fn fail(&self, reason: &str, fk: FaultKey, field: &str, msg: String) -> Box<RejectedVoeu> {
+        self.reject(
+            reason,
+            FieldError::new(fk, reason, Some(self.path(field)), msg),
+        )
+    }
+}
+
+/// V7: the coded values of a vœu.
+struct VoeuValues {
+    dem: Option<String>,
+    dec: Option<String>,
+    psd: Option<String>,
+    cls: Option<i64>,
+}
+
+/// V8: the profile of a vœu (régime, fee categories).
+struct VoeuProfile {
+    rge: Option<String>,
+    exo: Option<String>,
+    oui_si: Option<String>,
+    mtf: Option<String>,
+    com: Option<String>,
 }
 
 /// OPI-16 on one vœu: the first failure rejects it (reason, fault key).
@@ -714,18 +841,28 @@ fn check_voeu(
     v: &Voeu,
     ind_rgi: Option<&str>,
 ) -> Result<AcceptedVoeu, Box<RejectedVoeu>> {
+    let at = check_voeu_key(index, v)?;
+    check_voeu_cge(r, &at)?;
+    check_voeu_vet(r, &at)?;
+    let (dip, vdi) = check_voeu_vdi(r, &at, v)?;
+    let mut c = Checker::default();
+    let values = check_voeu_values(&mut c, &at, v)?;
+    let profile = check_voeu_profile(&mut c, r, &at, v)?;
+    let cleaned = check_voeu_leaves(&mut c, &at, v, (dip, vdi), values, profile)?;
+    let warnings = voeu_warnings(r, today, &at, cleaned.cod_rge.as_deref().or(ind_rgi));
+    Ok(AcceptedVoeu {
+        index,
+        cod_dec_veu: cleaned.cod_dec_veu.clone(),
+        key: at.key,
+        voeu: cleaned,
+        warnings,
+    })
+}
+
+/// V1 mandatory fields, then the key (`codVrsVet` must be a version number).
+fn check_voeu_key(index: usize, v: &Voeu) -> Result<VoeuAt, Box<RejectedVoeu>> {
     let p = format!("voeux.item[{index}]");
     let mut c = Checker::default();
-    let reject = |reason: &str, err: FieldError, key: Option<VoeuKey>| {
-        Box::new(RejectedVoeu {
-            index,
-            key,
-            reason: reason.to_owned(),
-            fault_key: err.fault_key,
-            message: err.message,
-        })
-    };
-    // V1 mandatory fields.
     for (name, value) in [
         ("codCge", &v.cod_cge),
         ("codEtp", &v.cod_etp),
@@ -743,72 +880,88 @@ fn check_voeu(
         }
     }
     if let Some(e) = first_error(&c, 0) {
-        return Err(reject("VOEU_CHAMP_OBLIGATOIRE", e, None));
+        return Err(rejection(index, "VOEU_CHAMP_OBLIGATOIRE", e, None));
     }
     let cge = present(v.cod_cge.as_deref()).unwrap_or_default().to_owned();
     let etp = present(v.cod_etp.as_deref()).unwrap_or_default().to_owned();
     let vet_n = c.int(&v.cod_vrs_vet, &path(&p, "codVrsVet"), 0, 999);
     let Some(vet) = vet_n else {
-        return Err(reject("VOEU_VALEUR_INVALIDE", c.errors.remove(0), None));
+        return Err(rejection(
+            index,
+            "VOEU_VALEUR_INVALIDE",
+            c.errors.remove(0),
+            None,
+        ));
     };
     let key = VoeuKey {
-        cod_cge: cge.clone(),
-        cod_etp: etp.clone(),
+        cod_cge: cge,
+        cod_etp: etp,
         cod_vrs_vet: i32::try_from(vet).unwrap_or_default(),
     };
-    let vet_s = vet.to_string();
-    let fail = |reason: &str, fk: FaultKey, field: &str, msg: String| {
-        Err(reject(
-            reason,
-            FieldError::new(fk, reason, Some(path(&p, field)), msg),
-            Some(key.clone()),
-        ))
-    };
-    // V2, V3 CGE.
-    match r.state("centres-gestion", &[&cge]) {
+    Ok(VoeuAt { index, p, key, vet })
+}
+
+/// V2, V3: the CGE exists, is in service and open to remote access.
+fn check_voeu_cge(r: &Referential, at: &VoeuAt) -> Result<(), Box<RejectedVoeu>> {
+    let (cge, etp, vet) = (&at.key.cod_cge, &at.key.cod_etp, at.vet);
+    match r.state("centres-gestion", &[cge]) {
         CodeState::InService => {}
         _ => {
-            return fail(
+            return Err(at.fail(
                 "VOEU_CGE_INCONNU",
                 FaultKey::null_retrieve("codCge"),
                 "codCge",
                 format!("Centre de gestion {cge} inconnu ou hors service"),
-            );
+            ));
         }
     }
     let remote = r
-        .get("centres-gestion", &[&cge])
+        .get("centres-gestion", &[cge])
         .and_then(|rec| rec.get("temAccesDistance"))
         .and_then(Value::as_text);
     if remote.as_deref() != Some("O") {
-        return fail(
+        return Err(at.fail(
             "VOEU_CGE_SANS_ACCES_DISTANCE",
             FaultKey::business_rule("cge.accesdistance"),
             "codCge",
             format!(
                 "Le centre de gestion {cge} n'est pas ouvert à l'accès à distance (case AD) : le vœu {etp}/{vet} ne peut pas être enregistré"
             ),
-        );
+        ));
     }
-    // V4 VET.
-    if r.state("versions-etape", &[&etp, &vet_s]) != CodeState::InService {
-        return fail(
+    Ok(())
+}
+
+/// V4, V5: the VET exists, is in service and is managed by the CGE.
+fn check_voeu_vet(r: &Referential, at: &VoeuAt) -> Result<(), Box<RejectedVoeu>> {
+    let (cge, etp, vet) = (&at.key.cod_cge, &at.key.cod_etp, at.vet);
+    if r.state("versions-etape", &[etp, &vet.to_string()]) != CodeState::InService {
+        return Err(at.fail(
             "VOEU_VET_INCONNUE",
             FaultKey::null_retrieve("vet"),
             "codEtp",
             format!("Version d'étape {etp}/{vet} inconnue ou hors service"),
-        );
+        ));
     }
-    // V5 CGE manages the étape.
-    if !r.contains("etapes-cge", &[&etp, &cge]) {
-        return fail(
+    if !r.contains("etapes-cge", &[etp, cge]) {
+        return Err(at.fail(
             "VOEU_CGE_VET_INCOHERENT",
             FaultKey::noncoherent("codCge"),
             "codCge",
             format!("Le centre de gestion {cge} ne gère pas l'étape {etp} (version {vet})"),
-        );
+        ));
     }
-    // V6 VDI.
+    Ok(())
+}
+
+/// V6: `codDip` and `codVrsVdi` both or neither; the VDI exists and contains the VET. Returns
+/// them as sent (trimmed).
+fn check_voeu_vdi(
+    r: &Referential,
+    at: &VoeuAt,
+    v: &Voeu,
+) -> Result<(Option<String>, Option<String>), Box<RejectedVoeu>> {
+    let (etp, vet) = (&at.key.cod_etp, at.vet);
     let dip = present(v.cod_dip.as_deref()).map(str::to_owned);
     let vdi = present(v.cod_vrs_vdi.as_deref()).map(str::to_owned);
     match (&dip, &vdi) {
@@ -820,42 +973,59 @@ fn check_voeu(
                 .map(|x| x.to_string())
                 .unwrap_or_else(|_| n.clone());
             if !r.contains("versions-diplome", &[d, &n])
-                || !r.contains("vdi-vet", &[d, &n, &etp, &vet_s])
+                || !r.contains("vdi-vet", &[d, &n, etp, &vet.to_string()])
             {
-                return fail(
+                return Err(at.fail(
                     "VOEU_VDI_INCOHERENT",
                     FaultKey::noncoherent("codDip"),
                     "codDip",
                     format!(
                         "La version de diplôme {d}/{n} n'existe pas ou ne comprend pas l'étape {etp}/{vet}"
                     ),
-                );
+                ));
             }
         }
         _ => {
-            return fail(
+            return Err(at.fail(
                 "VOEU_VDI_INCOHERENT",
                 FaultKey::noncoherent("codDip"),
                 "codDip",
                 "codDip et codVrsVdi vont ensemble : les deux ou aucun".into(),
-            );
+            ));
         }
     }
-    // V7 values.
-    let dem = c.one_of(&v.cod_dem_dos, &path(&p, "codDemDos"), &["C", "T"]);
-    let dec = c.one_of(&v.cod_dec_veu, &path(&p, "codDecVeu"), &["F", "D", "A"]);
-    let psd = c.one_of(&v.tem_val_psd, &path(&p, "temValPsd"), &["O", "N"]);
-    let cls = c.int(&v.num_cls, &path(&p, "numCls"), 1, 99);
-    if let Some(e) = first_error(&c, 0) {
-        return Err(reject("VOEU_VALEUR_INVALIDE", e, Some(key)));
+    Ok((dip, vdi))
+}
+
+/// V7: `codDemDos`, `codDecVeu`, `temValPsd` and `numCls` values.
+fn check_voeu_values(
+    c: &mut Checker,
+    at: &VoeuAt,
+    v: &Voeu,
+) -> Result<VoeuValues, Box<RejectedVoeu>> {
+    let dem = c.one_of(&v.cod_dem_dos, &at.path("codDemDos"), &["C", "T"]);
+    let dec = c.one_of(&v.cod_dec_veu, &at.path("codDecVeu"), &["F", "D", "A"]);
+    let psd = c.one_of(&v.tem_val_psd, &at.path("temValPsd"), &["O", "N"]);
+    let cls = c.int(&v.num_cls, &at.path("numCls"), 1, 99);
+    if let Some(e) = first_error(c, 0) {
+        return Err(at.reject("VOEU_VALEUR_INVALIDE", e));
     }
-    // V8 profile.
-    let rge = c.code_in(r, "regimes", &v.cod_rge, &path(&p, "codRge"), 5, false);
+    Ok(VoeuValues { dem, dec, psd, cls })
+}
+
+/// V8: régime, fee categories and their motive, fee amount.
+fn check_voeu_profile(
+    c: &mut Checker,
+    r: &Referential,
+    at: &VoeuAt,
+    v: &Voeu,
+) -> Result<VoeuProfile, Box<RejectedVoeu>> {
+    let rge = c.code_in(r, "regimes", &v.cod_rge, &at.path("codRge"), 5, false);
     let exo = c.code_in(
         r,
         "categories-exo-ext",
         &v.cod_cat_exo_ext,
-        &path(&p, "codCatExoExt"),
+        &at.path("codCatExoExt"),
         5,
         false,
     );
@@ -863,113 +1033,156 @@ fn check_voeu(
         r,
         "categories-oui-si",
         &v.cod_cat_oui_si,
-        &path(&p, "codCatOuiSi"),
+        &at.path("codCatOuiSi"),
         5,
         false,
     );
-    let mtf = c.text(&v.mtf_cat, &path(&p, "mtfCat"), 200);
+    let mtf = c.text(&v.mtf_cat, &at.path("mtfCat"), 200);
     if mtf.is_some() && oui_si.is_none() && c.errors.is_empty() {
         c.invalid(
             "VOEU_PROFIL_INVALIDE",
-            &path(&p, "mtfCat"),
+            &at.path("mtfCat"),
             "mtfCat n'a de sens qu'avec codCatOuiSi",
         );
     }
     let com = present(v.com_exo_ext.as_deref()).map(str::to_owned);
-    if let Some(amount) = &com {
-        let ok = {
-            let (int, frac) = amount.split_once(['.', ',']).unwrap_or((amount, ""));
-            !int.is_empty()
-                && int.len() <= 12
-                && int.bytes().all(|b| b.is_ascii_digit())
-                && frac.len() <= 2
-                && frac.bytes().all(|b| b.is_ascii_digit())
-                && !(amount.contains(['.', ',']) && frac.is_empty())
-        };
-        if !ok && c.errors.is_empty() {
-            c.invalid(
-                "VOEU_PROFIL_INVALIDE",
-                &path(&p, "comExoExt"),
-                format!("comExoExt : « {amount} » n'est pas un montant (ex. 178.00)"),
-            );
-        }
+    if let Some(amount) = &com
+        && !is_amount(amount)
+        && c.errors.is_empty()
+    {
+        c.invalid(
+            "VOEU_PROFIL_INVALIDE",
+            &at.path("comExoExt"),
+            format!("comExoExt : « {amount} » n'est pas un montant (ex. 178.00)"),
+        );
     }
-    if let Some(e) = first_error(&c, 0) {
-        return Err(reject("VOEU_PROFIL_INVALIDE", e, Some(key)));
+    if let Some(e) = first_error(c, 0) {
+        return Err(at.reject("VOEU_PROFIL_INVALIDE", e));
     }
-    // V9 lengths and dates.
-    let conv = v.convocation.as_ref().map(|cv| {
-        let pc = path(&p, "convocation");
-        let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
-        let max = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
-        dto::Convocation {
-            dat_cvc: c
-                .date(&cv.dat_cvc, &path(&pc, "datCvc"), min, max)
-                .map(|d| d.format("%d%m%Y").to_string()),
-            dhh_cvc: c
-                .int(&cv.dhh_cvc, &path(&pc, "dhhCvc"), 0, 23)
-                .map(|n| n.to_string()),
-            dmn_cvc: c
-                .int(&cv.dmn_cvc, &path(&pc, "dmnCvc"), 0, 59)
-                .map(|n| n.to_string()),
-        }
-    });
-    let tae = v.titre_acces_externe.as_ref().map(|t| {
-        let pt = path(&p, "titreAccesExterne");
-        dto::TitreAccesExterne {
-            cod_dac_opi: c.text(&t.cod_dac_opi, &path(&pt, "codDacOpi"), 7),
-            cod_dep_pay_dac_opi: c.text(&t.cod_dep_pay_dac_opi, &path(&pt, "codDepPayDacOpi"), 3),
-            cod_etb_dac_opi: c.text(&t.cod_etb_dac_opi, &path(&pt, "codEtbDacOpi"), 8),
-            cod_tpe_dac_opi: c.text(&t.cod_tpe_dac_opi, &path(&pt, "codTpeDacOpi"), 2),
-            cod_typ_dep_pay_dac_opi: c.one_of(
-                &t.cod_typ_dep_pay_dac_opi,
-                &path(&pt, "codTypDepPayDacOpi"),
-                &["D", "P"],
-            ),
-            daa_dac_opi: c.year(&t.daa_dac_opi, &path(&pt, "daaDacOpi"), false),
-        }
-    });
+    Ok(VoeuProfile {
+        rge,
+        exo,
+        oui_si,
+        mtf,
+        com,
+    })
+}
+
+/// `^[0-9]{1,12}([.,][0-9]{1,2})?$`.
+fn is_amount(amount: &str) -> bool {
+    let (int, frac) = amount.split_once(['.', ',']).unwrap_or((amount, ""));
+    !int.is_empty()
+        && int.len() <= 12
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() <= 2
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(amount.contains(['.', ',']) && frac.is_empty())
+}
+
+/// V9: lengths and dates; the cleaned vœu.
+fn check_voeu_leaves(
+    c: &mut Checker,
+    at: &VoeuAt,
+    v: &Voeu,
+    (dip, vdi): (Option<String>, Option<String>),
+    values: VoeuValues,
+    profile: VoeuProfile,
+) -> Result<Voeu, Box<RejectedVoeu>> {
+    let p = &at.p;
+    let conv = v
+        .convocation
+        .as_ref()
+        .map(|cv| check_convocation(c, cv, &path(p, "convocation")));
+    let tae = v
+        .titre_acces_externe
+        .as_ref()
+        .map(|t| check_titre_acces_externe(c, t, &path(p, "titreAccesExterne")));
     let cleaned = Voeu {
-        cod_att_dec: c.text(&v.cod_att_dec, &path(&p, "codAttDec"), 10),
-        cod_cge: Some(cge.clone()),
-        cod_cmp: c.text(&v.cod_cmp, &path(&p, "codCmp"), 3),
-        cod_rge: rge.clone(),
-        cod_dec_veu: dec.clone(),
-        cod_cat_oui_si: oui_si,
-        mtf_cat: mtf,
-        cod_dem_dos: dem,
+        cod_att_dec: c.text(&v.cod_att_dec, &path(p, "codAttDec"), 10),
+        cod_cge: Some(at.key.cod_cge.clone()),
+        cod_cmp: c.text(&v.cod_cmp, &path(p, "codCmp"), 3),
+        cod_rge: profile.rge,
+        cod_dec_veu: values.dec,
+        cod_cat_oui_si: profile.oui_si,
+        mtf_cat: profile.mtf,
+        cod_dem_dos: values.dem,
         cod_dip: dip,
-        cod_etp: Some(etp.clone()),
-        cod_mfo: c.text(&v.cod_mfo, &path(&p, "codMfo"), 10),
-        cod_spe1_opi: c.text(&v.cod_spe1_opi, &path(&p, "codSpe1Opi"), 10),
-        cod_spe2_opi: c.text(&v.cod_spe2_opi, &path(&p, "codSpe2Opi"), 10),
-        cod_spe3_opi: c.text(&v.cod_spe3_opi, &path(&p, "codSpe3Opi"), 10),
-        cod_tyd: c.text(&v.cod_tyd, &path(&p, "codTyd"), 10),
+        cod_etp: Some(at.key.cod_etp.clone()),
+        cod_mfo: c.text(&v.cod_mfo, &path(p, "codMfo"), 10),
+        cod_spe1_opi: c.text(&v.cod_spe1_opi, &path(p, "codSpe1Opi"), 10),
+        cod_spe2_opi: c.text(&v.cod_spe2_opi, &path(p, "codSpe2Opi"), 10),
+        cod_spe3_opi: c.text(&v.cod_spe3_opi, &path(p, "codSpe3Opi"), 10),
+        cod_tyd: c.text(&v.cod_tyd, &path(p, "codTyd"), 10),
         cod_vrs_vdi: vdi
             .and_then(|n| n.trim_start_matches('+').parse::<i64>().ok())
             .map(|n| n.to_string()),
-        cod_vrs_vet: Some(vet_s.clone()),
+        cod_vrs_vet: Some(at.vet.to_string()),
         convocation: conv,
-        lib_cmt_jur: c.text(&v.lib_cmt_jur, &path(&p, "libCmtJur"), 200),
-        num_cls: cls.map(|n| n.to_string()),
-        tem_val_psd: psd,
+        lib_cmt_jur: c.text(&v.lib_cmt_jur, &path(p, "libCmtJur"), 200),
+        num_cls: values.cls.map(|n| n.to_string()),
+        tem_val_psd: values.psd,
         titre_acces_externe: tae,
-        ctr_adr: c.text(&v.ctr_adr, &path(&p, "ctrAdr"), 1),
-        cod_cat_exo_ext: exo,
-        com_exo_ext: com,
+        ctr_adr: c.text(&v.ctr_adr, &path(p, "ctrAdr"), 1),
+        cod_cat_exo_ext: profile.exo,
+        com_exo_ext: profile.com,
     };
-    if let Some(e) = first_error(&c, 0) {
-        return Err(reject("VOEU_VALEUR_INVALIDE", e, Some(key)));
+    if let Some(e) = first_error(c, 0) {
+        return Err(at.reject("VOEU_VALEUR_INVALIDE", e));
     }
-    // Warnings on the accepted vœu.
+    Ok(cleaned)
+}
+
+fn check_convocation(c: &mut Checker, cv: &dto::Convocation, pc: &str) -> dto::Convocation {
+    let min = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let max = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
+    dto::Convocation {
+        dat_cvc: c
+            .date(&cv.dat_cvc, &path(pc, "datCvc"), min, max)
+            .map(|d| d.format("%d%m%Y").to_string()),
+        dhh_cvc: c
+            .int(&cv.dhh_cvc, &path(pc, "dhhCvc"), 0, 23)
+            .map(|n| n.to_string()),
+        dmn_cvc: c
+            .int(&cv.dmn_cvc, &path(pc, "dmnCvc"), 0, 59)
+            .map(|n| n.to_string()),
+    }
+}
+
+fn check_titre_acces_externe(
+    c: &mut Checker,
+    t: &dto::TitreAccesExterne,
+    pt: &str,
+) -> dto::TitreAccesExterne {
+    dto::TitreAccesExterne {
+        cod_dac_opi: c.text(&t.cod_dac_opi, &path(pt, "codDacOpi"), 7),
+        cod_dep_pay_dac_opi: c.text(&t.cod_dep_pay_dac_opi, &path(pt, "codDepPayDacOpi"), 3),
+        cod_etb_dac_opi: c.text(&t.cod_etb_dac_opi, &path(pt, "codEtbDacOpi"), 8),
+        cod_tpe_dac_opi: c.text(&t.cod_tpe_dac_opi, &path(pt, "codTpeDacOpi"), 2),
+        cod_typ_dep_pay_dac_opi: c.one_of(
+            &t.cod_typ_dep_pay_dac_opi,
+            &path(pt, "codTypDepPayDacOpi"),
+            &["D", "P"],
+        ),
+        daa_dac_opi: c.year(&t.daa_dac_opi, &path(pt, "daaDacOpi"), false),
+    }
+}
+
+/// Warnings on an accepted vœu: régime (of the vœu, else of the individual) not authorised on
+/// the VET, VET not open to primo web enrolment today.
+fn voeu_warnings(
+    r: &Referential,
+    today: NaiveDate,
+    at: &VoeuAt,
+    regime: Option<&str>,
+) -> Vec<Warning> {
+    let (etp, vet) = (&at.key.cod_etp, at.vet);
     let mut warnings = Vec::new();
-    let regime = rge.as_deref().or(ind_rgi);
     if let Some(rg) = regime
-        && !crate::lp::regime_allowed(r, &etp, key.cod_vrs_vet, rg)
+        && !crate::lp::regime_allowed(r, etp, at.key.cod_vrs_vet, rg)
     {
         warnings.push(Warning {
             code: "VOEU_REGIME_NON_AUTORISE".into(),
-            field: Some(path(&p, "codRge")),
+            field: Some(at.path("codRge")),
             message: format!("Le régime {rg} n'est pas autorisé sur la VET {etp}/{vet}"),
         });
     }
@@ -978,20 +1191,14 @@ fn check_voeu(
         r,
         crate::lp::TypLpa::Iaprimo,
         &year,
-        &etp,
-        key.cod_vrs_vet,
+        etp,
+        at.key.cod_vrs_vet,
         today,
     ) == Some(true);
     if !open_now {
-        warnings.push(Warning { code: "VOEU_VET_FERMEE_IA".into(), field: Some(path(&p, "codEtp")), message: format!("La VET {etp}/{vet} n'est pas ouverte à l'inscription à distance (primo) pour {year} aujourd'hui") });
+        warnings.push(Warning { code: "VOEU_VET_FERMEE_IA".into(), field: Some(at.path("codEtp")), message: format!("La VET {etp}/{vet} n'est pas ouverte à l'inscription à distance (primo) pour {year} aujourd'hui") });
     }
-    Ok(AcceptedVoeu {
-        index,
-        key,
-        voeu: cleaned,
-        cod_dec_veu: dec,
-        warnings,
-    })
+    warnings
 }
 
 fn plan_voeux(
@@ -1086,26 +1293,31 @@ fn without_blank_blocks(d: &DonneesOpi) -> DonneesOpi {
     }
 }
 
-/// Applies OPI-9 … OPI-16 to a payload. Individual-level failures reject the whole call (every
-/// failure listed, the first one naming the fault); vœu failures are in the plan.
-pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error> {
-    let r = ctx.referential;
-    let donnees = &without_blank_blocks(donnees);
-    let mut c = Checker::default();
-    let individu = donnees.individu.clone().unwrap_or_default();
-    let (individu, ine_info) = check_individu(&mut c, r, &individu, ctx.today);
+/// The individual-level blocks besides the individual itself, checked.
+struct Blocks {
+    adresse_fixe: Option<dto::Adresse>,
+    adresse_annuelle: Option<dto::Adresse>,
+    bac: Option<dto::Bac>,
+    dac: Option<dto::Dac>,
+    these: Option<dto::These>,
+}
+
+/// Addresses, bac (`BAC_MANQUANT` when absent), dac and thèse.
+fn check_blocks(
+    c: &mut Checker,
+    r: &Referential,
+    donnees: &DonneesOpi,
+    today: NaiveDate,
+) -> Blocks {
     let adresse_fixe = donnees
         .adresse_fixe
         .as_ref()
-        .map(|a| check_adresse(&mut c, r, a, "adresseFixe"));
+        .map(|a| check_adresse(c, r, a, "adresseFixe"));
     let adresse_annuelle = donnees
         .adresse_annuelle
         .as_ref()
-        .map(|a| check_adresse(&mut c, r, a, "adresseAnnuelle"));
-    let bac = donnees
-        .bac
-        .as_ref()
-        .map(|b| check_bac(&mut c, r, b, ctx.today));
+        .map(|a| check_adresse(c, r, a, "adresseAnnuelle"));
+    let bac = donnees.bac.as_ref().map(|b| check_bac(c, r, b, today));
     if bac.is_none() {
         c.warn(
             "BAC_MANQUANT",
@@ -1113,19 +1325,33 @@ pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error
             "Aucun bac : la série et l'année du bac sont exigées pour une primo-inscription",
         );
     }
-    let dac = donnees.dac.as_ref().map(|d| check_dac(&mut c, d));
-    let these = donnees
-        .donnees_these
-        .as_ref()
-        .map(|t| check_these(&mut c, r, t));
+    let dac = donnees.dac.as_ref().map(|d| check_dac(c, d));
+    let these = donnees.donnees_these.as_ref().map(|t| check_these(c, r, t));
+    Blocks {
+        adresse_fixe,
+        adresse_annuelle,
+        bac,
+        dac,
+        these,
+    }
+}
 
-    // INE required (OPI-14): bac with INE control from a given year, French nationality.
+/// INE required (OPI-14): bac with INE control from a given year, French nationality. A missing
+/// INE is then a warning, or a failure when the context says so.
+fn check_ine_required(
+    c: &mut Checker,
+    ctx: &Context<'_>,
+    individu: &dto::Individu,
+    ine_info: Option<&IneInfo>,
+    bac: Option<&dto::Bac>,
+) {
+    let r = ctx.referential;
     let nat = individu
         .donnees_naissance
         .as_ref()
         .and_then(|n| n.cod_pay_nat.clone());
     if ine_info.is_none()
-        && let Some(b) = &bac
+        && let Some(b) = bac
         && let (Some(code), Some(year)) = (&b.cod_bac, &b.daa_obt_bac_oba)
         && let Some(rec) = r.get("bacs", &[code])
         && rec.get("temCtrlIne").and_then(Value::as_text).as_deref() == Some("O")
@@ -1149,6 +1375,24 @@ pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error
             c.warn("INE_MANQUANT", Some("individu.etatCivil.codNneIndOpi"), msg);
         }
     }
+}
+
+/// Applies OPI-9 … OPI-16 to a payload. Individual-level failures reject the whole call (every
+/// failure listed, the first one naming the fault); vœu failures are in the plan.
+pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error> {
+    let r = ctx.referential;
+    let donnees = &without_blank_blocks(donnees);
+    let mut c = Checker::default();
+    let individu = donnees.individu.clone().unwrap_or_default();
+    let (individu, ine_info) = check_individu(&mut c, r, &individu, ctx.today);
+    let blocks = check_blocks(&mut c, r, donnees, ctx.today);
+    check_ine_required(
+        &mut c,
+        ctx,
+        &individu,
+        ine_info.as_ref(),
+        blocks.bac.as_ref(),
+    );
     let ind_rgi = individu
         .donnees_personnelles
         .as_ref()
@@ -1163,6 +1407,17 @@ pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error
     if !c.errors.is_empty() {
         return Err(Error::validation(c.errors));
     }
+    intake(individu, ine_info, blocks, voeux_plan, c.warnings)
+}
+
+/// The intake of a payload that passed: identity keys read from the cleaned individual.
+fn intake(
+    individu: dto::Individu,
+    ine_info: Option<IneInfo>,
+    blocks: Blocks,
+    voeux_plan: VoeuxPlan,
+    warnings: Vec<Warning>,
+) -> Result<Intake, Error> {
     let ec = individu.etat_civil.clone().unwrap_or_default();
     let dn = individu.donnees_naissance.clone().unwrap_or_default();
     let (Some(code), Some(nom_pat), Some(prenom), Some(date)) = (
@@ -1185,13 +1440,13 @@ pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error
     };
     Ok(Intake {
         donnees: DonneesOpi {
-            adresse_annuelle,
-            adresse_fixe,
-            bac,
-            dac,
+            adresse_annuelle: blocks.adresse_annuelle,
+            adresse_fixe: blocks.adresse_fixe,
+            bac: blocks.bac,
+            dac: blocks.dac,
             individu: Some(individu),
             voeux,
-            donnees_these: these,
+            donnees_these: blocks.these,
         },
         code,
         cod_etu_opi,
@@ -1202,7 +1457,7 @@ pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error
         prenom,
         date_naissance: date,
         voeux: voeux_plan,
-        warnings: c.warnings,
+        warnings,
     })
 }
 
@@ -1220,4 +1475,885 @@ pub fn rejection_of(rejected: &[RejectedVoeu]) -> Option<Error> {
         })
         .collect();
     (!errors.is_empty()).then(|| Error::validation(errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::referential::record::read_csv;
+    use crate::referential::table;
+    use serde_json::{Value as Json, json};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// A small snapshot, shaped like the demo CSVs of `crates/db/demo`.
+    fn referential() -> Result<Referential, String> {
+        let files = [
+            (
+                "annees",
+                "codAnu,libAnu,etaAnuIae\n2025,2025/2026,N\n2026,2026/2027,O\n",
+            ),
+            (
+                "centres-gestion",
+                "codCge,libCge,licCge,temEnSveCge,temAccesDistance\n\
+                 CG1,Centre 1,CG1,O,O\nCG2,Centre 2,CG2,O,N\nCG9,Ancien,CG9,N,O\n",
+            ),
+            (
+                "versions-etape",
+                "codEtp,codVrsVet,libVet,temEnSveVet\nETP01,1,L1,O\nETP02,1,L2,O\nETP03,1,L1 CG2,O\n",
+            ),
+            (
+                "etapes-cge",
+                "codEtp,codCge\nETP01,CG1\nETP02,CG1\nETP03,CG2\n",
+            ),
+            (
+                "vet-ouvertures",
+                "codAnu,codEtp,codVrsVet,codCgeMinpVet,datDebMinpVet,datFinMinpVet,codCgeMinVet,datDebMinVet,datFinMinVet\n\
+                 2026,ETP01,1,CG1,2026-03-01,2027-08-31,CG1,2026-03-01,2027-08-31\n",
+            ),
+            ("vet-regimes", "codEtp,codVrsVet,codRgi\nETP01,1,1\n"),
+            (
+                "regimes",
+                "codRgi,libRgi,temEnSveRgi\n1,Formation initiale,O\n2,Formation continue,O\n",
+            ),
+            (
+                "pays",
+                "codPay,libPay,licPay,libNat,temEnSvePay\n100,France,France,Française,O\n109,Allemagne,Allemagne,Allemande,O\n",
+            ),
+            (
+                "departements",
+                "codDep,libDep,licDep,temEnSveDep\n021,Côte-d'Or,Côte-d'Or,O\n",
+            ),
+            (
+                "communes",
+                "codCom,libCom,codDep,temEnSveCom\n21231,Dijon,021,O\n",
+            ),
+            ("communes-bdi", "codCom,codBdi\n21231,21000\n"),
+            (
+                "bacs",
+                "codBac,libBac,licBac,daaDebVldBac,daaFinVldBac,temNatBac,temCtrlIne,annCtrlIne,temEnSveBac\n\
+                 S,Scientifique,S,1995,2021,O,O,1995,O\n\
+                 GDEM,Bac général,G,2021,,O,O,1995,O\n\
+                 0031,Titre étranger,Etranger,,,N,N,,O\n",
+            ),
+            (
+                "specialites-bac",
+                "codSpeBac,libSpeBac,temEnSveSpeBac\nD001,Mathématiques,O\nD002,Physique-chimie,O\n",
+            ),
+            ("bac-specialites", "codBac,codSpeBac\nGDEM,D001\n"),
+            ("versions-diplome", "codDip,codVrsVdi\nDIP01,1\n"),
+            (
+                "vdi-vet",
+                "codDip,codVrsVdi,codEtp,codVrsVet\nDIP01,1,ETP01,1\n",
+            ),
+            (
+                "categories-oui-si",
+                "codCatOuiSi,libCatOuiSi,temEnSveCatOuiSi\n01,Remise à niveau,O\n",
+            ),
+        ];
+        let mut records = Vec::new();
+        for (name, csv) in files {
+            let t = table(name).ok_or_else(|| name.to_owned())?;
+            for row in read_csv(t, csv.as_bytes()).map_err(|e| e.message)? {
+                records.push(row.result.map_err(|e| format!("{name}: {e:?}"))?);
+            }
+        }
+        Ok(Referential::from_records(1, records))
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 15).unwrap_or_default()
+    }
+
+    fn voeu() -> Json {
+        json!({
+            "codCge": "CG1", "codEtp": "ETP01", "codVrsVet": "1", "numCls": "1",
+            "codDemDos": "C", "codDecVeu": "f", "codDip": "DIP01", "codVrsVdi": "1"
+        })
+    }
+
+    /// A complete, valid payload.
+    fn payload() -> Json {
+        json!({
+            "individu": {
+                "codOpiIntEpo": " EC00000001 ",
+                "codEtuOpi": "22512345",
+                "etatCivil": {
+                    "codNneIndOpi": " 0123456789m ",
+                    "codSexEtuOpi": "f",
+                    "libNomPatIndOpi": "Le  Gall",
+                    "libNomUsuIndOpi": "Martin",
+                    "libPr1IndOpi": "Zoé"
+                },
+                "donneesNaissance": {
+                    "dateNaiIndOpi": "14032005",
+                    "temDateNaiRelOpi": "N",
+                    "codPayNat": "100",
+                    "codTypDepPayNai": "D",
+                    "codDepPayNai": "021",
+                    "codComNaiEtuOpi": "21231"
+                },
+                "donneesPersonnelles": { "codRgi": "1", "adrMailOpi": "zoe@example.org" }
+            },
+            "adresseFixe": {
+                "codPay": "100", "codBdi": "21000", "codCom": "21231",
+                "lib1": "1 rue de la Paix", "numTel": "03.80-00 00/00"
+            },
+            "bac": { "codBac": "GDEM", "daaObtBacOba": "2023", "codSpe1BacTer": "D001" },
+            "voeux": { "item": [voeu()] }
+        })
+    }
+
+    /// `payload()` with the value at `pointer` (`/individu/etatCivil/codNneIndOpi`) replaced,
+    /// or removed when `value` is `None`.
+    fn with(mut p: Json, pointer: &str, value: Option<Json>) -> Result<Json, String> {
+        let (parent, leaf) = pointer.rsplit_once('/').ok_or("pointer")?;
+        let obj = p
+            .pointer_mut(parent)
+            .and_then(Json::as_object_mut)
+            .ok_or_else(|| format!("no object at {parent}"))?;
+        match value {
+            Some(v) => obj.insert(leaf.to_owned(), v),
+            None => obj.remove(leaf),
+        };
+        Ok(p)
+    }
+
+    fn run_with(p: Json, ine_required_is_error: bool) -> Result<Result<Intake, Error>, String> {
+        let r = referential()?;
+        let donnees: DonneesOpi = serde_json::from_value(p).map_err(|e| e.to_string())?;
+        Ok(validate(
+            &donnees,
+            &Context {
+                referential: &r,
+                today: today(),
+                ine_required_is_error,
+            },
+        ))
+    }
+
+    fn accepted(p: Json) -> Result<Intake, String> {
+        run_with(p, false)?.map_err(|e| format!("rejected: {e} {:?}", e.errors))
+    }
+
+    fn rejected(p: Json) -> Result<Error, String> {
+        match run_with(p, false)? {
+            Ok(i) => Err(format!("accepted: {:?}", i.warnings)),
+            Err(e) => Ok(e),
+        }
+    }
+
+    /// Fault key and reason code of every error.
+    fn faults(e: &Error) -> Vec<(String, String)> {
+        e.errors
+            .iter()
+            .map(|f| (f.fault_key.to_string(), f.code.clone()))
+            .collect()
+    }
+
+    fn warning_codes(w: &[Warning]) -> Vec<&str> {
+        w.iter().map(|w| w.code.as_str()).collect()
+    }
+
+    /// The plan of a payload whose vœux are `items`; the individual part must pass.
+    fn plan(items: Vec<Json>) -> Result<VoeuxPlan, String> {
+        let p = with(payload(), "/voeux", Some(json!({ "item": items })))?;
+        Ok(accepted(p)?.voeux)
+    }
+
+    /// The single rejected vœu of a plan.
+    fn only_rejection(plan: VoeuxPlan) -> Result<RejectedVoeu, String> {
+        match plan {
+            VoeuxPlan::Replace {
+                accepted,
+                mut rejected,
+            } if accepted.is_empty() && rejected.len() == 1 => Ok(rejected.remove(0)),
+            other => Err(format!("unexpected plan {other:?}")),
+        }
+    }
+
+    fn voeu_with(field: &str, value: Option<Json>) -> Result<Json, String> {
+        with(json!({ "v": voeu() }), &format!("/v/{field}"), value)?
+            .get("v")
+            .cloned()
+            .ok_or_else(|| "v".to_owned())
+    }
+
+    #[test]
+    fn a_valid_payload_gives_its_intake() -> TestResult {
+        let intake = accepted(payload())?;
+        assert_eq!(intake.code, "EC00000001");
+        assert_eq!(intake.cod_etu_opi, Some(22_512_345));
+        assert_eq!(intake.nom_pat, "Le Gall");
+        assert_eq!(intake.nom_usu.as_deref(), Some("Martin"));
+        assert_eq!(intake.prenom, "Zoé");
+        assert_eq!(
+            intake.date_naissance,
+            NaiveDate::from_ymd_opt(2005, 3, 14).ok_or("date")?
+        );
+        assert_eq!(intake.match_key, "LEGALL|ZOE|20050314");
+        assert_eq!(
+            intake.ine,
+            Some(IneInfo {
+                value: "0123456789M".into(),
+                family: IneFamily::Bea,
+                check: "ok",
+            })
+        );
+        assert_eq!(warning_codes(&intake.warnings), Vec::<&str>::new());
+        let ind = intake.donnees.individu.clone().unwrap_or_default();
+        let ec = ind.etat_civil.unwrap_or_default();
+        assert_eq!(ec.cod_nne_ind_opi.as_deref(), Some("0123456789M"));
+        assert_eq!(ec.cod_sex_etu_opi.as_deref(), Some("F"));
+        let adresse = intake.donnees.adresse_fixe.clone().unwrap_or_default();
+        assert_eq!(adresse.num_tel.as_deref(), Some("0380000000"));
+        let VoeuxPlan::Replace { accepted, rejected } = &intake.voeux else {
+            panic!("plan {:?}", intake.voeux);
+        };
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(accepted.len(), 1);
+        let a = &accepted[0];
+        assert_eq!(a.index, 0);
+        assert_eq!(
+            a.key,
+            VoeuKey {
+                cod_cge: "CG1".into(),
+                cod_etp: "ETP01".into(),
+                cod_vrs_vet: 1,
+            }
+        );
+        assert_eq!(a.cod_dec_veu.as_deref(), Some("F"));
+        assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+        let stored = intake.donnees.voeux.clone().unwrap_or_default();
+        assert_eq!(stored.item, vec![a.voeu.clone()]);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_mandatory_individual_fields_are_all_listed() -> TestResult {
+        let p = json!({ "individu": { "etatCivil": {}, "donneesNaissance": {} } });
+        let err = rejected(p)?;
+        let keys: Vec<String> = faults(&err).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "codOpiIntEpoobligatoire",
+                "libNomPatIndOpiobligatoire",
+                "libPr1IndOpiobligatoire",
+                "dateNaiIndOpiobligatoire",
+                "temDateNaiRelOpiobligatoire",
+            ]
+            .map(|f| format!("technical.parameter.noncoherentinput.{f}"))
+        );
+        assert!(err.errors.iter().all(|e| e.code == "CHAMP_OBLIGATOIRE"));
+        assert_eq!(
+            err.fault_key.as_str(),
+            "technical.parameter.noncoherentinput.codOpiIntEpoobligatoire"
+        );
+        assert_eq!(
+            err.errors[3].field.as_deref(),
+            Some("individu.donneesNaissance.dateNaiIndOpi")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_opi_code_is_a_format_error() -> TestResult {
+        let err = rejected(with(
+            payload(),
+            "/individu/codOpiIntEpo",
+            Some(json!("EC-0001")),
+        )?)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.codOpiIntEpo".to_owned(),
+                "FORMAT".to_owned()
+            )]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_unknown_vet_is_rejected_in_the_plan() -> TestResult {
+        let rej = only_rejection(plan(vec![voeu_with("codEtp", Some(json!("ETP99")))?])?)?;
+        assert_eq!(rej.index, 0);
+        assert_eq!(rej.reason, "VOEU_VET_INCONNUE");
+        assert_eq!(rej.fault_key.as_str(), "technical.data.nullretrieve.vet");
+        assert_eq!(
+            rej.key,
+            Some(VoeuKey {
+                cod_cge: "CG1".into(),
+                cod_etp: "ETP99".into(),
+                cod_vrs_vet: 1,
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn cge_rules_v2_v3_v5() -> TestResult {
+        let cases = [
+            (
+                "CG7",
+                "VOEU_CGE_INCONNU",
+                "technical.data.nullretrieve.codCge",
+            ),
+            (
+                "CG9",
+                "VOEU_CGE_INCONNU",
+                "technical.data.nullretrieve.codCge",
+            ),
+            (
+                "CG2",
+                "VOEU_CGE_SANS_ACCES_DISTANCE",
+                "functionnal.borules.cge.accesdistance",
+            ),
+        ];
+        for (cge, reason, key) in cases {
+            let rej = only_rejection(plan(vec![voeu_with("codCge", Some(json!(cge)))?])?)?;
+            assert_eq!(
+                (rej.reason.as_str(), rej.fault_key.as_str()),
+                (reason, key),
+                "{cge}"
+            );
+        }
+        // ETP03 exists but is managed by CG2 only.
+        let v = voeu_with("codEtp", Some(json!("ETP03")))?;
+        let v = with(json!({ "v": v }), "/v/codDip", None)?;
+        let v = with(v, "/v/codVrsVdi", None)?["v"].clone();
+        let rej = only_rejection(plan(vec![v])?)?;
+        assert_eq!(rej.reason, "VOEU_CGE_VET_INCOHERENT");
+        assert_eq!(
+            rej.fault_key.as_str(),
+            "technical.parameter.noncoherentinput.codCge"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_voeu_without_a_mandatory_field_has_no_key() -> TestResult {
+        let rej = only_rejection(plan(vec![voeu_with("numCls", None)?])?)?;
+        assert_eq!(rej.reason, "VOEU_CHAMP_OBLIGATOIRE");
+        assert_eq!(
+            rej.fault_key.as_str(),
+            "technical.parameter.noncoherentinput.numClsobligatoire"
+        );
+        assert_eq!(rej.key, None);
+        assert_eq!(rej.message, "Vœu n° 1 : numCls est obligatoire");
+        let rej = only_rejection(plan(vec![voeu_with("codVrsVet", Some(json!("1000")))?])?)?;
+        assert_eq!(rej.reason, "VOEU_VALEUR_INVALIDE");
+        assert_eq!(
+            rej.fault_key.as_str(),
+            "technical.parameter.noncoherentinput.codVrsVet"
+        );
+        assert_eq!(rej.key, None);
+        Ok(())
+    }
+
+    #[test]
+    fn vdi_values_and_profile_rules_v6_to_v9() -> TestResult {
+        let cases = [
+            (
+                "codVrsVdi",
+                None,
+                "VOEU_VDI_INCOHERENT",
+                "technical.parameter.noncoherentinput.codDip",
+            ),
+            (
+                "codVrsVdi",
+                Some(json!("2")),
+                "VOEU_VDI_INCOHERENT",
+                "technical.parameter.noncoherentinput.codDip",
+            ),
+            (
+                "codDemDos",
+                Some(json!("X")),
+                "VOEU_VALEUR_INVALIDE",
+                "technical.parameter.noncoherentinput.codDemDos",
+            ),
+            (
+                "numCls",
+                Some(json!("100")),
+                "VOEU_VALEUR_INVALIDE",
+                "technical.parameter.noncoherentinput.numCls",
+            ),
+            (
+                "codRge",
+                Some(json!("7")),
+                "VOEU_PROFIL_INVALIDE",
+                "technical.data.nullretrieve.codRge",
+            ),
+            (
+                "mtfCat",
+                Some(json!("motif")),
+                "VOEU_PROFIL_INVALIDE",
+                "technical.parameter.noncoherentinput.mtfCat",
+            ),
+            (
+                "comExoExt",
+                Some(json!("12.")),
+                "VOEU_PROFIL_INVALIDE",
+                "technical.parameter.noncoherentinput.comExoExt",
+            ),
+            (
+                "libCmtJur",
+                Some(json!("x".repeat(201))),
+                "VOEU_VALEUR_INVALIDE",
+                "technical.parameter.noncoherentinput.libCmtJur",
+            ),
+            (
+                "convocation",
+                Some(json!({ "dhhCvc": "24" })),
+                "VOEU_VALEUR_INVALIDE",
+                "technical.parameter.noncoherentinput.dhhCvc",
+            ),
+        ];
+        for (field, value, reason, key) in cases {
+            let rej = only_rejection(plan(vec![voeu_with(field, value)?])?)?;
+            assert_eq!(
+                (rej.reason.as_str(), rej.fault_key.as_str()),
+                (reason, key),
+                "{field}"
+            );
+            assert!(rej.key.is_some(), "{field}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn profile_values_are_kept_on_an_accepted_voeu() -> TestResult {
+        let v = voeu_with("codCatOuiSi", Some(json!("01")))?;
+        let v = with(json!({ "v": v }), "/v/mtfCat", Some(json!(" motif ")))?;
+        let v = with(v, "/v/comExoExt", Some(json!("178,5")))?["v"].clone();
+        let VoeuxPlan::Replace { accepted, rejected } = plan(vec![v])? else {
+            panic!("not a replacement");
+        };
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let voeu = &accepted[0].voeu;
+        assert_eq!(voeu.cod_cat_oui_si.as_deref(), Some("01"));
+        assert_eq!(voeu.mtf_cat.as_deref(), Some("motif"));
+        assert_eq!(voeu.com_exo_ext.as_deref(), Some("178,5"));
+        assert_eq!(voeu.cod_dem_dos.as_deref(), Some("C"));
+        assert_eq!(voeu.num_cls.as_deref(), Some("1"));
+        Ok(())
+    }
+
+    #[test]
+    fn warnings_on_accepted_voeux() -> TestResult {
+        let regime = voeu_with("codRge", Some(json!("2")))?;
+        let closed = with(json!({ "v": voeu() }), "/v/codEtp", Some(json!("ETP02")))?;
+        let closed = with(closed, "/v/codDip", None)?;
+        let closed = with(closed, "/v/codVrsVdi", None)?["v"].clone();
+        let VoeuxPlan::Replace { accepted, rejected } = plan(vec![regime, closed])? else {
+            panic!("not a replacement");
+        };
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(
+            warning_codes(&accepted[0].warnings),
+            ["VOEU_REGIME_NON_AUTORISE"]
+        );
+        assert_eq!(
+            accepted[0].warnings[0].field.as_deref(),
+            Some("voeux.item[0].codRge")
+        );
+        // ETP02/1: régime 1 (of the individual) not authorised, and no opening.
+        assert_eq!(
+            warning_codes(&accepted[1].warnings),
+            ["VOEU_REGIME_NON_AUTORISE", "VOEU_VET_FERMEE_IA"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn absent_or_empty_voeux_leave_the_stored_ones() -> TestResult {
+        let intake = accepted(with(payload(), "/voeux", None)?)?;
+        assert_eq!(intake.voeux, VoeuxPlan::Unchanged);
+        assert_eq!(intake.donnees.voeux, None);
+        assert_eq!(plan(vec![])?, VoeuxPlan::Unchanged);
+        Ok(())
+    }
+
+    #[test]
+    fn one_all_absent_item_deletes_every_voeu() -> TestResult {
+        let intake = accepted(with(
+            payload(),
+            "/voeux",
+            Some(json!({ "modEnv": "1", "item": [{ "codCge": null, "numCls": " " }] })),
+        )?)?;
+        assert_eq!(intake.voeux, VoeuxPlan::DeleteAll);
+        assert_eq!(intake.donnees.voeux, None);
+        assert_eq!(warning_codes(&intake.warnings), ["MODENV_IGNORE"]);
+        Ok(())
+    }
+
+    #[test]
+    fn empty_and_duplicate_items_among_others_are_rejected() -> TestResult {
+        let VoeuxPlan::Replace { accepted, rejected } = plan(vec![voeu(), json!({}), voeu()])?
+        else {
+            panic!("not a replacement");
+        };
+        assert_eq!(accepted.len(), 1);
+        let got: Vec<(usize, &str, &str, bool)> = rejected
+            .iter()
+            .map(|r| {
+                (
+                    r.index,
+                    r.reason.as_str(),
+                    r.fault_key.as_str(),
+                    r.key.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    1,
+                    "VOEU_VIDE",
+                    "technical.parameter.noncoherentinput.voeux",
+                    false
+                ),
+                (
+                    2,
+                    "VOEU_DOUBLE",
+                    "technical.parameter.noncoherentinput.voeux",
+                    true
+                ),
+            ]
+        );
+        assert_eq!(rejected[1].message, "Vœu n° 3 en double (CG1 ETP01/1)");
+        Ok(())
+    }
+
+    #[test]
+    fn rejection_of_lists_every_rejected_item() -> TestResult {
+        assert!(rejection_of(&[]).is_none());
+        let rej = |index: usize, reason: &str, key: FaultKey| RejectedVoeu {
+            index,
+            key: None,
+            reason: reason.into(),
+            fault_key: key,
+            message: format!("vœu {index}"),
+        };
+        let err = rejection_of(&[
+            rej(2, "VOEU_VET_INCONNUE", FaultKey::null_retrieve("vet")),
+            rej(0, "VOEU_VIDE", FaultKey::noncoherent("voeux")),
+        ])
+        .ok_or("no error")?;
+        assert_eq!(err.fault_key.as_str(), "technical.data.nullretrieve.vet");
+        assert_eq!(err.message, "vœu 2");
+        let fields: Vec<(Option<&str>, &str)> = err
+            .errors
+            .iter()
+            .map(|e| (e.field.as_deref(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (Some("voeux.item[2]"), "VOEU_VET_INCONNUE"),
+                (Some("voeux.item[0]"), "VOEU_VIDE"),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_ine_with_a_wrong_key_is_rejected() -> TestResult {
+        let p = with(
+            payload(),
+            "/individu/etatCivil/codNneIndOpi",
+            Some(json!("0123456789A")),
+        )?;
+        let err = rejected(p)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.codNneIndOpi".to_owned(),
+                "INE_KEY_MISMATCH".to_owned()
+            )]
+        );
+        assert_eq!(
+            err.errors[0].field.as_deref(),
+            Some("individu.etatCivil.codNneIndOpi")
+        );
+        assert!(
+            err.message.starts_with("INE 0123456789A : "),
+            "{}",
+            err.message
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_ines_is_accepted_unverified_and_a_blank_ine_is_absent() -> TestResult {
+        let p = with(
+            payload(),
+            "/individu/etatCivil/codNneIndOpi",
+            Some(json!("123456789AB")),
+        )?;
+        let intake = accepted(p)?;
+        let info = intake.ine.ok_or("no INE")?;
+        assert_eq!(
+            (info.value.as_str(), info.family, info.check),
+            ("123456789AB", IneFamily::Ines, "unverified")
+        );
+        assert_eq!(warning_codes(&intake.warnings), ["INE_NON_VERIFIE"]);
+
+        let p = with(
+            payload(),
+            "/individu/etatCivil/codNneIndOpi",
+            Some(json!("   ")),
+        )?;
+        let intake = accepted(p)?;
+        assert_eq!(intake.ine, None);
+        // GDEM has INE control since 1995 and the candidate is French.
+        assert_eq!(warning_codes(&intake.warnings), ["INE_MANQUANT"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_missing_ine_can_be_made_an_error() -> TestResult {
+        let p = with(payload(), "/individu/etatCivil/codNneIndOpi", None)?;
+        let err = run_with(p.clone(), true)?.err().ok_or("accepted")?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.codNneIndOpiobligatoire".to_owned(),
+                "INE_MANQUANT".to_owned()
+            )]
+        );
+        // Not required for a foreign candidate.
+        let p = with(
+            p,
+            "/individu/donneesNaissance/codPayNat",
+            Some(json!("109")),
+        )?;
+        let intake = run_with(p, true)?.map_err(|e| e.message)?;
+        assert_eq!(intake.ine, None);
+        assert!(intake.warnings.is_empty(), "{:?}", intake.warnings);
+        Ok(())
+    }
+
+    #[test]
+    fn birth_date_rules() -> TestResult {
+        let cases = [
+            ("16062026", "DATE_HORS_BORNES"),
+            ("31121899", "DATE_HORS_BORNES"),
+            ("31022005", "DATE_INVALIDE"),
+            ("2005-03-14", "DATE_INVALIDE"),
+        ];
+        for (date, code) in cases {
+            let p = with(
+                payload(),
+                "/individu/donneesNaissance/dateNaiIndOpi",
+                Some(json!(date)),
+            )?;
+            let err = rejected(p)?;
+            assert_eq!(
+                faults(&err),
+                [(
+                    "technical.parameter.noncoherentinput.dateNaiIndOpi".to_owned(),
+                    code.to_owned()
+                )],
+                "{date}"
+            );
+        }
+        // Today is accepted.
+        let p = with(
+            payload(),
+            "/individu/donneesNaissance/dateNaiIndOpi",
+            Some(json!("15062026")),
+        )?;
+        assert_eq!(
+            accepted(p)?.date_naissance,
+            NaiveDate::from_ymd_opt(2026, 6, 15).ok_or("date")?
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn birth_place_rules() -> TestResult {
+        let p = with(
+            payload(),
+            "/individu/donneesNaissance/codTypDepPayNai",
+            Some(json!("P")),
+        )?;
+        let p = with(
+            p,
+            "/individu/donneesNaissance/codDepPayNai",
+            Some(json!("100")),
+        )?;
+        let err = rejected(p)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.codDepPayNai".to_owned(),
+                "VALEUR_INVALIDE".to_owned()
+            )]
+        );
+        let p = with(
+            payload(),
+            "/individu/donneesNaissance/codDepPayNai",
+            Some(json!("099")),
+        )?;
+        let err = rejected(p)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.data.nullretrieve.codDepPayNai".to_owned(),
+                "REF_INCONNU".to_owned()
+            )]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bac_rules() -> TestResult {
+        let err = rejected(with(payload(), "/bac/daaObtBacOba", Some(json!("2027")))?)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.daaObtBacOba".to_owned(),
+                "VALEUR_INVALIDE".to_owned()
+            )]
+        );
+        let err = rejected(with(payload(), "/bac/codSpe1BacTer", Some(json!("D002")))?)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.specialitesBac".to_owned(),
+                "BAC_SPECIALITE".to_owned()
+            )]
+        );
+        // S is delivered until 2021; a bac without regroupement only warns on unknown codes.
+        let p = with(
+            payload(),
+            "/bac",
+            Some(json!({ "codBac": "S", "daaObtBacOba": "2023", "codSpe2BacTer": "Z999" })),
+        )?;
+        let intake = accepted(p)?;
+        assert_eq!(
+            warning_codes(&intake.warnings),
+            ["BAC_HORS_VALIDITE", "REF_INCONNU"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_blank_bac_block_is_no_bac() -> TestResult {
+        let p = with(
+            payload(),
+            "/bac",
+            Some(json!({ "codBac": null, "daaObtBacOba": null })),
+        )?;
+        let intake = accepted(p)?;
+        assert_eq!(intake.donnees.bac, None);
+        assert_eq!(warning_codes(&intake.warnings), ["BAC_MANQUANT"]);
+        Ok(())
+    }
+
+    #[test]
+    fn address_and_personal_data_rules() -> TestResult {
+        let err = rejected(with(
+            payload(),
+            "/adresseFixe/codBdi",
+            Some(json!("25000")),
+        )?)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.data.nullretrieve.codCom".to_owned(),
+                "REF_INCONNU".to_owned()
+            )]
+        );
+        let err = rejected(with(payload(), "/adresseFixe/lib1", None)?)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.lib1obligatoire".to_owned(),
+                "CHAMP_OBLIGATOIRE".to_owned()
+            )]
+        );
+        let p = with(
+            payload(),
+            "/individu/donneesPersonnelles/adrMailOpi",
+            Some(json!("zoe@@example.org")),
+        )?;
+        let err = rejected(p)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.adrMailOpi".to_owned(),
+                "FORMAT".to_owned()
+            )]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn individual_errors_come_in_rule_order() -> TestResult {
+        let p = with(
+            payload(),
+            "/individu/etatCivil/codNneIndOpi",
+            Some(json!("0123456789A")),
+        )?;
+        let p = with(p, "/individu/etatCivil/libPr1IndOpi", None)?;
+        let p = with(p, "/adresseFixe/codPay", Some(json!("999")))?;
+        let p = with(p, "/bac/codBac", Some(json!("ZZZZ")))?;
+        let err = rejected(p)?;
+        let keys: Vec<String> = faults(&err).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "technical.parameter.noncoherentinput.codNneIndOpi",
+                "technical.parameter.noncoherentinput.libPr1IndOpiobligatoire",
+                "technical.data.nullretrieve.codPay",
+                "technical.data.nullretrieve.codBac",
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn these_block_rules() -> TestResult {
+        let p = with(
+            payload(),
+            "/donneesThese",
+            Some(json!({ "codDip": "DIP01", "codVrsVdi": "1", "codEtp": "ETP01" })),
+        )?;
+        let err = rejected(p)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.parameter.noncoherentinput.codVrsVetobligatoire".to_owned(),
+                "CHAMP_OBLIGATOIRE".to_owned()
+            )]
+        );
+        let p = with(
+            payload(),
+            "/donneesThese",
+            Some(
+                json!({ "codDip": "DIP01", "codVrsVdi": "1", "codEtp": "ETP01", "codVrsVet": "2" }),
+            ),
+        )?;
+        let err = rejected(p)?;
+        assert_eq!(
+            faults(&err),
+            [(
+                "technical.data.nullretrieve.vet".to_owned(),
+                "REF_INCONNU".to_owned()
+            )]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn match_key_normalises_names() {
+        let date = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap_or_default();
+        assert_eq!(
+            match_key("Le Gall-N'Diaye", "Chloé", date),
+            "LEGALLNDIAYE|CHLOE|19991231"
+        );
+    }
 }
