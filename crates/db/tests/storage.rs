@@ -4,8 +4,12 @@
 use apogee_db::repo::{journal, referential};
 use apogee_db::testing::TestDatabase;
 use apogee_db::{AnyConnection, Db, DbError, migrations};
-use diesel::RunQueryDsl;
-use diesel::sql_types::Text;
+use apogee_db::{schema, schema_cvec, schema_lp, schema_pj};
+use diesel::dsl::Select;
+use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::SelectDsl;
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, SqlType, Text, Timestamp};
+use diesel::{Column, QueryDsl, RunQueryDsl, Table};
 use std::collections::BTreeMap;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -101,23 +105,345 @@ fn migrations_go_down_and_up_again() -> TestResult {
     })
 }
 
+/// What the schema check needs of a Diesel SQL type: the literal it stores in every column of
+/// that type, the value the typed `SELECT` must read back, and the declared types (as
+/// [`columns`] normalises them; a trailing `(` matches any length) that may hold it.
+trait Probe: SqlType {
+    type Value: PartialEq + std::fmt::Debug;
+    const LITERAL: &'static str;
+    const DECLARED: &'static [&'static str];
+    const NOT_NULL: bool = true;
+    fn value() -> Self::Value;
+}
+
+impl Probe for BigInt {
+    type Value = i64;
+    const LITERAL: &'static str = "1";
+    const DECLARED: &'static [&'static str] = &["INTEGER"];
+    fn value() -> i64 {
+        1
+    }
+}
+
+impl Probe for Integer {
+    type Value = i32;
+    const LITERAL: &'static str = "1";
+    const DECLARED: &'static [&'static str] = &["INTEGER"];
+    fn value() -> i32 {
+        1
+    }
+}
+
+/// Also `Varchar` (an alias of `Text` in Diesel).
+impl Probe for Text {
+    type Value = String;
+    const LITERAL: &'static str = "'1'";
+    const DECLARED: &'static [&'static str] = &["TEXT", "VARCHAR("];
+    fn value() -> String {
+        "1".to_owned()
+    }
+}
+
+impl Probe for Bool {
+    type Value = bool;
+    const LITERAL: &'static str = "TRUE";
+    const DECLARED: &'static [&'static str] = &["BOOLEAN"];
+    fn value() -> bool {
+        true
+    }
+}
+
+impl Probe for Date {
+    type Value = chrono::NaiveDate;
+    const LITERAL: &'static str = "'2026-01-02'";
+    const DECLARED: &'static [&'static str] = &["DATE"];
+    fn value() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap_or_default()
+    }
+}
+
+impl Probe for Timestamp {
+    type Value = chrono::NaiveDateTime;
+    const LITERAL: &'static str = "'2026-01-02 03:04:05'";
+    const DECLARED: &'static [&'static str] = &["TIMESTAMP"];
+    fn value() -> chrono::NaiveDateTime {
+        Date::value().and_hms_opt(3, 4, 5).unwrap_or_default()
+    }
+}
+
+/// A nullable column holds the same non-null value as its base type.
+impl<T: Probe> Probe for Nullable<T>
+where
+    Nullable<T>: SqlType,
+{
+    type Value = Option<T::Value>;
+    const LITERAL: &'static str = T::LITERAL;
+    const DECLARED: &'static [&'static str] = T::DECLARED;
+    const NOT_NULL: bool = false;
+    fn value() -> Self::Value {
+        Some(T::value())
+    }
+}
+
+/// One column as `schema*.rs` declares it.
+#[derive(Debug)]
+struct ColumnSpec {
+    name: &'static str,
+    literal: &'static str,
+    declared: &'static [&'static str],
+    not_null: bool,
+}
+
+/// The `all_columns` tuple of a Diesel table: its columns, and whether a row the typed
+/// `SELECT` of them returned is the probe row (else the first column that differs).
+trait ProbeColumns {
+    type Row;
+    fn specs() -> Vec<ColumnSpec>;
+    fn check_row(row: Self::Row) -> Result<(), String>;
+}
+
+macro_rules! probe_columns {
+    ($first:ident $(, $rest:ident)*) => {
+        impl<$first: Column, $($rest: Column),*> ProbeColumns for ($first, $($rest,)*)
+        where
+            $first::SqlType: Probe,
+            $($rest::SqlType: Probe,)*
+        {
+            type Row = (
+                <$first::SqlType as Probe>::Value,
+                $(<$rest::SqlType as Probe>::Value,)*
+            );
+            fn specs() -> Vec<ColumnSpec> {
+                vec![spec::<$first>() $(, spec::<$rest>())*]
+            }
+            #[allow(non_snake_case)]
+            fn check_row(($first, $($rest,)*): Self::Row) -> Result<(), String> {
+                check_value::<$first>($first)?;
+                $(check_value::<$rest>($rest)?;)*
+                Ok(())
+            }
+        }
+        probe_columns!($($rest),*);
+    };
+    () => {};
+}
+
+// Up to 32 columns (Diesel's `32-column-tables`, on by default); the widest table has 23.
+probe_columns!(
+    C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17, C18, C19, C20, C21,
+    C22, C23, C24, C25, C26, C27, C28, C29, C30, C31, C32
+);
+
+fn spec<C: Column>() -> ColumnSpec
+where
+    C::SqlType: Probe,
+{
+    ColumnSpec {
+        name: C::NAME,
+        literal: <C::SqlType as Probe>::LITERAL,
+        declared: <C::SqlType as Probe>::DECLARED,
+        not_null: <C::SqlType as Probe>::NOT_NULL,
+    }
+}
+
+fn check_value<C: Column>(read: <C::SqlType as Probe>::Value) -> Result<(), String>
+where
+    C::SqlType: Probe,
+{
+    let stored = <C::SqlType as Probe>::value();
+    if read == stored {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: read back {read:?}, stored {stored:?}",
+            C::NAME
+        ))
+    }
+}
+
+/// Checks one Diesel table against the migrated database: the catalog has exactly its columns,
+/// each declared with a type that holds its SQL type and the same nullability; a row with a
+/// value in every column inserts; and `SELECT` of `all_columns`, read through the schema's SQL
+/// types, returns exactly that row.
+fn check_table<T>(
+    conn: &mut AnyConnection,
+    catalog: &Columns,
+    name: &str,
+    table: T,
+) -> Result<(), String>
+where
+    T: Table + QueryDsl + SelectDsl<<T as Table>::AllColumns>,
+    T::AllColumns: ProbeColumns,
+    Select<T, T::AllColumns>:
+        LoadQuery<'static, AnyConnection, <T::AllColumns as ProbeColumns>::Row>,
+{
+    let specs = T::AllColumns::specs();
+    let stored = catalog.get(name).ok_or("no such table")?;
+    let declared: Vec<&str> = specs.iter().map(|c| c.name).collect();
+    let found: Vec<&str> = stored.keys().map(String::as_str).collect();
+    let mut sorted = declared.clone();
+    sorted.sort_unstable();
+    if sorted != found {
+        return Err(format!("columns: schema {declared:?}, database {found:?}"));
+    }
+    for c in &specs {
+        let (ty, not_null) = &stored[c.name];
+        let holds = c
+            .declared
+            .iter()
+            .any(|d| ty == d || (d.ends_with('(') && ty.starts_with(d)));
+        if !holds || *not_null != c.not_null {
+            return Err(format!(
+                "{}: schema {:?} (not null: {}), database {ty} (not null: {not_null})",
+                c.name, c.declared, c.not_null
+            ));
+        }
+    }
+    let literals: Vec<&str> = specs.iter().map(|c| c.literal).collect();
+    diesel::sql_query(format!(
+        "INSERT INTO {name} ({}) VALUES ({})",
+        declared.join(", "),
+        literals.join(", ")
+    ))
+    .execute(conn)
+    .map_err(|e| format!("insert: {e}"))?;
+    let mut rows = QueryDsl::select(table, T::all_columns())
+        .load::<<T::AllColumns as ProbeColumns>::Row>(conn)
+        .map_err(|e| format!("select: {e}"))?;
+    match (rows.pop(), rows.is_empty()) {
+        (Some(row), true) => T::AllColumns::check_row(row),
+        _ => Err(format!("select: {} rows instead of 1", rows.len() + 1)),
+    }
+}
+
+/// Runs [`check_table`] on each table, in order (parents before the tables referencing them),
+/// with the name of the table; a panic while reading a row fails that table.
+macro_rules! check_tables {
+    ($conn:expr, $catalog:expr, $($module:ident :: $table:ident),+ $(,)?) => {
+        vec![$((
+            stringify!($table),
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_table($conn, $catalog, stringify!($table), $module::$table::table)
+            }))
+            .unwrap_or_else(|_| Err("panicked".to_owned())),
+        )),+]
+    };
+}
+
+/// Every Diesel table of `schema*.rs`, checked by [`check_table`] on this database; returns how
+/// many were checked and the failures, each with its table.
+fn check_schema(db: &Db) -> Result<(usize, Vec<String>), DbError> {
+    let mut conn = db.conn()?;
+    let catalog = columns(&mut conn)?;
+    let conn = &mut *conn;
+    let results = check_tables!(
+        conn,
+        &catalog,
+        schema::gateway_meta,
+        schema::api_client,
+        schema::call_journal,
+        schema::opi_individu,
+        schema::opi_code_alias,
+        schema::opi_voeu,
+        schema_lp::etudiant,
+        schema_lp::inscription_annuelle,
+        schema_lp::inscription_etape,
+        schema_lp::blocage,
+        schema_lp::lp_etudiant,
+        schema_lp::lp_opi,
+        schema_lp::lp_import,
+        schema_lp::lp_import_report,
+        schema_pj::opi_pj,
+        schema_pj::telem_iaa_tpj,
+        schema_cvec::cvec_attestation,
+        schema_cvec::cvec_check,
+    );
+    let failures = results
+        .iter()
+        .filter_map(|(table, r)| r.as_ref().err().map(|e| format!("{table}: {e}")))
+        .collect();
+    Ok((results.len(), failures))
+}
+
+/// The number of `diesel::table!` in the schema modules: a table added there and not to
+/// [`check_schema`] fails the test.
+fn declared_tables() -> usize {
+    [
+        include_str!("../src/schema.rs"),
+        include_str!("../src/schema_lp.rs"),
+        include_str!("../src/schema_pj.rs"),
+        include_str!("../src/schema_cvec.rs"),
+    ]
+    .iter()
+    .map(|s| s.matches("diesel::table!").count())
+    .sum()
+}
+
 #[test]
 fn schema_rs_matches_the_databases() -> TestResult {
-    use apogee_db::schema::*;
-    use diesel::QueryDsl;
+    let tables = declared_tables();
+    assert_eq!(tables, 18);
+    let backends = std::cell::RefCell::new(Vec::new());
     each_backend(|db| {
-        let mut conn = db.conn()?;
-        gateway_meta::table.limit(0).execute(&mut conn)?;
-        api_client::table.limit(0).execute(&mut conn)?;
-        call_journal::table.limit(0).execute(&mut conn)?;
-        apogee_db::schema_pj::opi_pj::table
-            .limit(0)
-            .execute(&mut conn)?;
-        apogee_db::schema_pj::telem_iaa_tpj::table
-            .limit(0)
-            .execute(&mut conn)?;
+        let (checked, failures) = check_schema(db)?;
+        let backend = db.backend().as_str();
+        assert!(failures.is_empty(), "{backend}: {failures:#?}");
+        assert_eq!(checked, tables, "{backend}");
+        backends.borrow_mut().push(backend);
         Ok(())
-    })
+    })?;
+    let mut expected = vec!["sqlite"];
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        expected.push("postgres");
+    }
+    let backends = backends.into_inner();
+    assert!(backends.starts_with(&expected), "{backends:?}");
+    Ok(())
+}
+
+/// The schema check fails on a database that differs from `schema*.rs`, naming the table (and
+/// the column) and nothing else: a renamed column, a column of another type (both backends), and
+/// on PostgreSQL an `INTEGER` column the schema reads as `BigInt` (the catalog check normalises
+/// both to `INTEGER`: the typed `SELECT` catches it).
+#[test]
+fn schema_check_reports_a_differing_column() -> TestResult {
+    use diesel::connection::SimpleConnection;
+    let cases = [
+        (
+            false,
+            "ALTER TABLE gateway_meta RENAME COLUMN meta_value TO meta_valeur",
+            "gateway_meta: columns: ",
+        ),
+        (
+            false,
+            "DROP TABLE lp_import_report; CREATE TABLE lp_import_report (import_id VARCHAR(26) NOT NULL, \
+             seq VARCHAR(10) NOT NULL, first_line INTEGER NOT NULL, last_line INTEGER NOT NULL, \
+             lines TEXT NOT NULL, PRIMARY KEY (import_id, seq))",
+            "lp_import_report: seq: ",
+        ),
+        (
+            true,
+            "ALTER TABLE lp_import_report ALTER COLUMN seq TYPE INTEGER",
+            "lp_import_report: select: ",
+        ),
+    ];
+    for (postgres_only, sql, expected) in cases {
+        each_backend(|db| {
+            if postgres_only && db.backend() != apogee_db::Backend::Postgres {
+                return Ok(());
+            }
+            db.conn()?.batch_execute(sql).map_err(DbError::from)?;
+            let (checked, failures) = check_schema(db)?;
+            assert_eq!(checked, declared_tables());
+            assert!(
+                failures.len() == 1 && failures[0].starts_with(expected),
+                "{:?}, {sql}: {failures:#?}",
+                db.backend()
+            );
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 fn actor() -> referential::Actor<'static> {

@@ -404,17 +404,7 @@ pub fn upsert(
         }
         Some(s) if s.attributes == attrs => "unchanged",
         Some(s) => {
-            for ((name, old), (_, new)) in s.attributes.fields().into_iter().zip(attrs.fields()) {
-                if let (Some(old), None) = (old, new) {
-                    warnings.push(Warning {
-                        code: "LP_ATTRIBUT_EFFACE".into(),
-                        field: Some(name.into()),
-                        message: format!(
-                            "{name} enregistré ({old}) effacé : l'appel n'en porte pas"
-                        ),
-                    });
-                }
-            }
+            push_erased_warnings(&mut warnings, &s.attributes, &attrs);
             by_table!(intake.typ, |t, _p| diesel::update(
                 t::table.find((person, anu, etp, vet))
             )
@@ -436,11 +426,7 @@ pub fn upsert(
         }
     };
     let facts = person_facts(conn, &resolved, anu)?;
-    for w in insertion_warnings(&facts, etp, vet) {
-        if !warnings.iter().any(|x| x.code == w.code) {
-            warnings.push(w);
-        }
-    }
+    push_insertion_warnings(&mut warnings, &facts, etp, vet);
     let stored =
         get(conn, intake.typ, person, anu, etp, vet)?.ok_or(diesel::result::Error::NotFound)?;
     let view = views(conn, vec![stored])?
@@ -585,33 +571,26 @@ pub fn person_facts(
     person: &Resolved,
     cod_anu: &str,
 ) -> QueryResult<Person> {
-    let mut facts = Person::default();
     match person {
         Resolved::Opi(o) => {
             let donnees: DonneesOpi = serde_json::from_str(&o.donnees).unwrap_or_default();
-            facts.primo = true;
-            facts.has_ine = o.ine.is_some();
-            facts.bac_present = donnees
-                .bac
-                .as_ref()
-                .is_some_and(|b| b.cod_bac.is_some() && b.daa_obt_bac_oba.is_some());
-            facts.cod_pay_nat = donnees
-                .individu
-                .as_ref()
-                .and_then(|i| i.donnees_naissance.as_ref())
-                .and_then(|n| n.cod_pay_nat.clone());
+            let mut facts = opi_facts(o, &donnees);
             if let Some(etu) = o.cod_etu_opi
                 && let Some(s) = students::find_by_cod_etu(conn, etu)?
             {
                 student_facts(conn, s.cod_ind, cod_anu, &mut facts)?;
             }
+            Ok(facts)
         }
         Resolved::Etudiant(s) => {
-            facts.has_ine = s.ine.is_some();
+            let mut facts = Person {
+                has_ine: s.ine.is_some(),
+                ..Person::default()
+            };
             student_facts(conn, s.cod_ind, cod_anu, &mut facts)?;
+            Ok(facts)
         }
     }
-    Ok(facts)
 }
 
 /// One person of the admissions view with everything the rules evaluate.
@@ -942,120 +921,12 @@ pub fn upsert_chunk(
     actor: Actor<'_>,
     write: bool,
 ) -> Result<Vec<Result<ChunkApplied, apogee_domain::Error>>, WriteError> {
-    use crate::schema::opi_code_alias as al;
-    // Persons.
-    let codes: BTreeSet<String> = intakes
-        .iter()
-        .filter(|i| i.typ == TypLpa::Iaprimo)
-        .map(|i| i.identifier().trim().to_uppercase())
-        .collect();
-    let mut opis: BTreeMap<String, OpiRow> = BTreeMap::new();
-    if !codes.is_empty() {
-        let list: Vec<String> = codes.iter().cloned().collect();
-        for o in oi::table
-            .filter(oi::cod_opi_int_epo_upper.eq_any(&list))
-            .select(OpiRow::as_select())
-            .load::<OpiRow>(conn)?
-        {
-            opis.insert(o.cod_opi_int_epo_upper.clone(), o);
-        }
-        let missing: Vec<String> = codes
-            .iter()
-            .filter(|c| !opis.contains_key(*c))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            let aliases: Vec<(String, i64)> = al::table
-                .filter(al::alias_upper.eq_any(&missing))
-                .select((al::alias_upper, al::cod_ind_opi))
-                .load(conn)?;
-            if !aliases.is_empty() {
-                let ids: Vec<i64> = aliases.iter().map(|a| a.1).collect();
-                let rows: BTreeMap<i64, OpiRow> = oi::table
-                    .filter(oi::cod_ind_opi.eq_any(&ids))
-                    .select(OpiRow::as_select())
-                    .load::<OpiRow>(conn)?
-                    .into_iter()
-                    .map(|o| (o.cod_ind_opi, o))
-                    .collect();
-                for (alias, id) in aliases {
-                    if let Some(o) = rows.get(&id) {
-                        opis.insert(alias, o.clone());
-                    }
-                }
-            }
-        }
-    }
-    let mut etus: BTreeSet<i64> = intakes
-        .iter()
-        .filter(|i| i.typ == TypLpa::Reins)
-        .filter_map(|i| i.cod_etu)
-        .collect();
-    etus.extend(opis.values().filter_map(|o| o.cod_etu_opi));
-    let students: BTreeMap<i64, StudentRow> = if etus.is_empty() {
-        BTreeMap::new()
-    } else {
-        et::table
-            .filter(et::cod_etu.eq_any(etus.into_iter().collect::<Vec<_>>()))
-            .select(StudentRow::as_select())
-            .load::<StudentRow>(conn)?
-            .into_iter()
-            .map(|s| (s.cod_etu, s))
-            .collect()
-    };
-    let student_facts = StudentFacts::load(conn, students.values().map(|s| s.cod_ind).collect())?;
-    // Existing LPs of the chunk's persons.
-    let mut states: BTreeMap<LpKey, KeyState> = BTreeMap::new();
-    let opi_ids: Vec<i64> = opis
-        .values()
-        .map(|o| o.cod_ind_opi)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let etu_ids: Vec<i64> = students.values().map(|s| s.cod_ind).collect();
-    for (typ, ids) in [(TypLpa::Iaprimo, opi_ids), (TypLpa::Reins, etu_ids)] {
-        if ids.is_empty() {
-            continue;
-        }
-        let rows: Vec<Tuple> = by_table!(typ, |t, p| t::table
-            .filter(p.eq_any(&ids))
-            .select(columns!(t, p))
-            .load(conn)?);
-        for r in rows {
-            let r = row(typ, r);
-            states.insert(
-                (
-                    typ,
-                    r.person,
-                    r.cod_anu.clone(),
-                    r.cod_etp.clone(),
-                    r.cod_vrs_vet,
-                ),
-                KeyState {
-                    attrs: Some(r.attributes.clone()),
-                    stored: Some(r),
-                    created: false,
-                    modified: false,
-                },
-            );
-        }
-    }
-    // Evaluation, in order.
+    let persons = ChunkPersons::load(conn, intakes)?;
+    let mut states = persons.stored_states(conn)?;
     let mut donnees_cache: BTreeMap<i64, DonneesOpi> = BTreeMap::new();
     let mut out = Vec::with_capacity(intakes.len());
     for intake in intakes {
-        let resolved = match intake.typ {
-            TypLpa::Iaprimo => opis
-                .get(&intake.identifier().trim().to_uppercase())
-                .cloned()
-                .map(Resolved::Opi),
-            TypLpa::Reins => intake
-                .cod_etu
-                .and_then(|n| students.get(&n))
-                .cloned()
-                .map(Resolved::Etudiant),
-        };
-        let Some(resolved) = resolved else {
+        let Some(resolved) = persons.resolve(intake) else {
             out.push(Err(unknown_person(intake)));
             continue;
         };
@@ -1072,66 +943,9 @@ pub fn upsert_chunk(
             created: false,
             modified: false,
         });
-        let mut warnings = intake.warnings.clone();
-        let mut attrs = intake.attributes.clone();
-        if let (LpVersion::V1, Some(s)) = (intake.version, &state.attrs) {
-            attrs = attrs.keep_v2_only(s);
-        }
-        let status = match &state.attrs {
-            None => {
-                state.created = true;
-                "created"
-            }
-            Some(s) if *s == attrs => "unchanged",
-            Some(s) => {
-                for ((name, old), (_, new)) in s.fields().into_iter().zip(attrs.fields()) {
-                    if let (Some(old), None) = (old, new) {
-                        warnings.push(Warning {
-                            code: "LP_ATTRIBUT_EFFACE".into(),
-                            field: Some(name.into()),
-                            message: format!(
-                                "{name} enregistré ({old}) effacé : l'appel n'en porte pas"
-                            ),
-                        });
-                    }
-                }
-                state.modified = true;
-                "updated"
-            }
-        };
-        state.attrs = Some(attrs);
-        // LP-11 facts, as `person_facts`.
-        let mut facts = Person::default();
-        match &resolved {
-            Resolved::Opi(o) => {
-                let donnees = donnees_cache
-                    .entry(o.cod_ind_opi)
-                    .or_insert_with(|| serde_json::from_str(&o.donnees).unwrap_or_default());
-                facts.primo = true;
-                facts.has_ine = o.ine.is_some();
-                facts.bac_present = donnees
-                    .bac
-                    .as_ref()
-                    .is_some_and(|b| b.cod_bac.is_some() && b.daa_obt_bac_oba.is_some());
-                facts.cod_pay_nat = donnees
-                    .individu
-                    .as_ref()
-                    .and_then(|i| i.donnees_naissance.as_ref())
-                    .and_then(|n| n.cod_pay_nat.clone());
-                if let Some(s) = o.cod_etu_opi.and_then(|e| students.get(&e)) {
-                    student_facts.apply(s.cod_ind, &intake.cod_anu, &mut facts);
-                }
-            }
-            Resolved::Etudiant(s) => {
-                facts.has_ine = s.ine.is_some();
-                student_facts.apply(s.cod_ind, &intake.cod_anu, &mut facts);
-            }
-        }
-        for w in insertion_warnings(&facts, &intake.cod_etp, intake.cod_vrs_vet) {
-            if !warnings.iter().any(|x| x.code == w.code) {
-                warnings.push(w);
-            }
-        }
+        let (status, mut warnings) = state.apply(intake);
+        let facts = persons.facts(&resolved, &intake.cod_anu, &mut donnees_cache);
+        push_insertion_warnings(&mut warnings, &facts, &intake.cod_etp, intake.cod_vrs_vet);
         out.push(Ok(ChunkApplied {
             key,
             status,
@@ -1144,116 +958,415 @@ pub fn upsert_chunk(
     Ok(out)
 }
 
+/// Adds a `LP_ATTRIBUT_EFFACE` warning for every attribute `stored` has and `new` clears.
+fn push_erased_warnings(warnings: &mut Vec<Warning>, stored: &LpAttributes, new: &LpAttributes) {
+    for ((name, old), (_, new)) in stored.fields().into_iter().zip(new.fields()) {
+        if let (Some(old), None) = (old, new) {
+            warnings.push(Warning {
+                code: "LP_ATTRIBUT_EFFACE".into(),
+                field: Some(name.into()),
+                message: format!("{name} enregistré ({old}) effacé : l'appel n'en porte pas"),
+            });
+        }
+    }
+}
+
+/// Adds the LP-11 warnings of `facts` on the VET, except those whose code is there already.
+fn push_insertion_warnings(warnings: &mut Vec<Warning>, facts: &Person, etp: &str, vet: i32) {
+    for w in insertion_warnings(facts, etp, vet) {
+        if !warnings.iter().any(|x| x.code == w.code) {
+            warnings.push(w);
+        }
+    }
+}
+
+/// The LP-11 facts of an OPI from its own data (the student it became adds the rest).
+fn opi_facts(o: &OpiRow, donnees: &DonneesOpi) -> Person {
+    Person {
+        primo: true,
+        has_ine: o.ine.is_some(),
+        bac_present: donnees
+            .bac
+            .as_ref()
+            .is_some_and(|b| b.cod_bac.is_some() && b.daa_obt_bac_oba.is_some()),
+        cod_pay_nat: donnees
+            .individu
+            .as_ref()
+            .and_then(|i| i.donnees_naissance.as_ref())
+            .and_then(|n| n.cod_pay_nat.clone()),
+        ..Person::default()
+    }
+}
+
+impl KeyState {
+    /// The state of a stored LP.
+    fn stored(r: LpRow) -> Self {
+        KeyState {
+            attrs: Some(r.attributes.clone()),
+            stored: Some(r),
+            created: false,
+            modified: false,
+        }
+    }
+
+    /// Applies one row of the chunk to its key, as [`upsert`] does to the stored row (V1 keeps
+    /// the V2-only attributes, a cleared attribute warns): the status and the row's warnings
+    /// so far.
+    fn apply(&mut self, intake: &LpIntake) -> (&'static str, Vec<Warning>) {
+        let mut warnings = intake.warnings.clone();
+        let mut attrs = intake.attributes.clone();
+        if let (LpVersion::V1, Some(s)) = (intake.version, &self.attrs) {
+            attrs = attrs.keep_v2_only(s);
+        }
+        let status = match &self.attrs {
+            None => {
+                self.created = true;
+                "created"
+            }
+            Some(s) if *s == attrs => "unchanged",
+            Some(s) => {
+                push_erased_warnings(&mut warnings, s, &attrs);
+                self.modified = true;
+                "updated"
+            }
+        };
+        self.attrs = Some(attrs);
+        (status, warnings)
+    }
+}
+
+/// The persons of a chunk, resolved at once: OPIs by upper-case code or alias, students by
+/// number (the REINS rows' and those the OPIs became), with the students' LP-11 facts.
+struct ChunkPersons {
+    opis: BTreeMap<String, OpiRow>,
+    students: BTreeMap<i64, StudentRow>,
+    student_facts: StudentFacts,
+}
+
+impl ChunkPersons {
+    fn load(conn: &mut AnyConnection, intakes: &[LpIntake]) -> QueryResult<Self> {
+        let opis = Self::load_opis(conn, intakes)?;
+        let students = Self::load_students(conn, intakes, &opis)?;
+        let student_facts =
+            StudentFacts::load(conn, students.values().map(|s| s.cod_ind).collect())?;
+        Ok(ChunkPersons {
+            opis,
+            students,
+            student_facts,
+        })
+    }
+
+    /// The OPIs of the IAPRIMO rows, by upper-case code: stored codes first, then aliases.
+    fn load_opis(
+        conn: &mut AnyConnection,
+        intakes: &[LpIntake],
+    ) -> QueryResult<BTreeMap<String, OpiRow>> {
+        let codes: BTreeSet<String> = intakes
+            .iter()
+            .filter(|i| i.typ == TypLpa::Iaprimo)
+            .map(|i| i.identifier().trim().to_uppercase())
+            .collect();
+        let mut opis: BTreeMap<String, OpiRow> = BTreeMap::new();
+        if codes.is_empty() {
+            return Ok(opis);
+        }
+        let list: Vec<String> = codes.iter().cloned().collect();
+        for o in oi::table
+            .filter(oi::cod_opi_int_epo_upper.eq_any(&list))
+            .select(OpiRow::as_select())
+            .load::<OpiRow>(conn)?
+        {
+            opis.insert(o.cod_opi_int_epo_upper.clone(), o);
+        }
+        let missing: Vec<String> = codes
+            .iter()
+            .filter(|c| !opis.contains_key(*c))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            Self::load_aliases(conn, &missing, &mut opis)?;
+        }
+        Ok(opis)
+    }
+
+    /// Adds to `opis` the OPIs that the `missing` upper-case codes are aliases of.
+    fn load_aliases(
+        conn: &mut AnyConnection,
+        missing: &[String],
+        opis: &mut BTreeMap<String, OpiRow>,
+    ) -> QueryResult<()> {
+        use crate::schema::opi_code_alias as al;
+        let aliases: Vec<(String, i64)> = al::table
+            .filter(al::alias_upper.eq_any(missing))
+            .select((al::alias_upper, al::cod_ind_opi))
+            .load(conn)?;
+        if aliases.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = aliases.iter().map(|a| a.1).collect();
+        let rows: BTreeMap<i64, OpiRow> = oi::table
+            .filter(oi::cod_ind_opi.eq_any(&ids))
+            .select(OpiRow::as_select())
+            .load::<OpiRow>(conn)?
+            .into_iter()
+            .map(|o| (o.cod_ind_opi, o))
+            .collect();
+        for (alias, id) in aliases {
+            if let Some(o) = rows.get(&id) {
+                opis.insert(alias, o.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The students of the REINS rows and of the OPIs, by student number.
+    fn load_students(
+        conn: &mut AnyConnection,
+        intakes: &[LpIntake],
+        opis: &BTreeMap<String, OpiRow>,
+    ) -> QueryResult<BTreeMap<i64, StudentRow>> {
+        let mut etus: BTreeSet<i64> = intakes
+            .iter()
+            .filter(|i| i.typ == TypLpa::Reins)
+            .filter_map(|i| i.cod_etu)
+            .collect();
+        etus.extend(opis.values().filter_map(|o| o.cod_etu_opi));
+        if etus.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        Ok(et::table
+            .filter(et::cod_etu.eq_any(etus.into_iter().collect::<Vec<_>>()))
+            .select(StudentRow::as_select())
+            .load::<StudentRow>(conn)?
+            .into_iter()
+            .map(|s| (s.cod_etu, s))
+            .collect())
+    }
+
+    /// The stored LPs of the chunk's persons (one query per table), by key.
+    fn stored_states(&self, conn: &mut AnyConnection) -> QueryResult<BTreeMap<LpKey, KeyState>> {
+        let mut states: BTreeMap<LpKey, KeyState> = BTreeMap::new();
+        let opi_ids: Vec<i64> = self
+            .opis
+            .values()
+            .map(|o| o.cod_ind_opi)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let etu_ids: Vec<i64> = self.students.values().map(|s| s.cod_ind).collect();
+        for (typ, ids) in [(TypLpa::Iaprimo, opi_ids), (TypLpa::Reins, etu_ids)] {
+            if ids.is_empty() {
+                continue;
+            }
+            let rows: Vec<Tuple> = by_table!(typ, |t, p| t::table
+                .filter(p.eq_any(&ids))
+                .select(columns!(t, p))
+                .load(conn)?);
+            for r in rows {
+                let r = row(typ, r);
+                let key = (
+                    typ,
+                    r.person,
+                    r.cod_anu.clone(),
+                    r.cod_etp.clone(),
+                    r.cod_vrs_vet,
+                );
+                states.insert(key, KeyState::stored(r));
+            }
+        }
+        Ok(states)
+    }
+
+    /// The person of a row: IAPRIMO by upper-case code or alias, REINS by student number.
+    fn resolve(&self, intake: &LpIntake) -> Option<Resolved> {
+        match intake.typ {
+            TypLpa::Iaprimo => self
+                .opis
+                .get(&intake.identifier().trim().to_uppercase())
+                .cloned()
+                .map(Resolved::Opi),
+            TypLpa::Reins => intake
+                .cod_etu
+                .and_then(|n| self.students.get(&n))
+                .cloned()
+                .map(Resolved::Etudiant),
+        }
+    }
+
+    /// The LP-11 facts of a person for a year, as [`person_facts`], from the loaded rows (an
+    /// OPI's data parsed once per chunk, in `donnees_cache`).
+    fn facts(
+        &self,
+        resolved: &Resolved,
+        cod_anu: &str,
+        donnees_cache: &mut BTreeMap<i64, DonneesOpi>,
+    ) -> Person {
+        match resolved {
+            Resolved::Opi(o) => {
+                let donnees = donnees_cache
+                    .entry(o.cod_ind_opi)
+                    .or_insert_with(|| serde_json::from_str(&o.donnees).unwrap_or_default());
+                let mut facts = opi_facts(o, donnees);
+                if let Some(s) = o.cod_etu_opi.and_then(|e| self.students.get(&e)) {
+                    self.student_facts.apply(s.cod_ind, cod_anu, &mut facts);
+                }
+                facts
+            }
+            Resolved::Etudiant(s) => {
+                let mut facts = Person {
+                    has_ine: s.ine.is_some(),
+                    ..Person::default()
+                };
+                self.student_facts.apply(s.cod_ind, cod_anu, &mut facts);
+                facts
+            }
+        }
+    }
+}
+
 /// Rows per multi-row statement (17 parameters each; SQLite allows 32,766).
 const ROWS_PER_STATEMENT: usize = 500;
 
+/// Writes the final state of every created or changed key, per table: multi-row inserts of
+/// the new keys, then multi-row `INSERT … ON CONFLICT DO UPDATE` of the stored ones.
 fn write_states(
     conn: &mut AnyConnection,
     states: &BTreeMap<LpKey, KeyState>,
     actor: Actor<'_>,
 ) -> QueryResult<()> {
-    use diesel::upsert::excluded;
     for typ in [TypLpa::Iaprimo, TypLpa::Reins] {
-        let mut inserts: Vec<Tuple> = Vec::new();
-        let mut updates: Vec<Tuple> = Vec::new();
-        for ((t, person, anu, etp, vet), s) in
-            states.range((typ, i64::MIN, String::new(), String::new(), i32::MIN)..)
-        {
-            if *t != typ {
-                break;
-            }
-            let (Some(a), true) = (&s.attrs, s.created || s.modified) else {
-                continue;
-            };
-            let modified = s.modified.then_some(actor.now);
-            let tuple: Tuple = (
-                *person,
-                anu.clone(),
-                etp.clone(),
-                *vet,
-                a.cod_dip.clone(),
-                a.cod_vrs_vdi,
-                a.cod_rgi.clone(),
-                a.cod_stu.clone(),
-                a.cod_cat_oui_si.clone(),
-                a.mtf_cat.clone(),
-                a.cod_cat_exo_ext.clone(),
-                a.lib_cmt_lpa.clone(),
-                s.stored.as_ref().map_or(actor.now, |r| r.dat_cre_lpa),
-                s.stored
-                    .as_ref()
-                    .map_or(actor.client.map(str::to_owned), |r| {
-                        r.cod_uti_cre_lpa.clone()
-                    }),
-                modified,
-                s.modified
-                    .then(|| actor.client.map(str::to_owned))
-                    .flatten(),
-                Some(actor.trace_id.to_owned()),
-            );
-            if s.stored.is_some() {
-                updates.push(tuple);
-            } else {
-                inserts.push(tuple);
-            }
+        let (inserts, updates) = rows_to_write(states, typ, actor);
+        insert_rows(conn, typ, &inserts)?;
+        update_rows(conn, typ, &updates)?;
+    }
+    Ok(())
+}
+
+/// The rows of `typ` to write, in key order: created keys (inserts) and modified stored keys
+/// (updates).
+fn rows_to_write(
+    states: &BTreeMap<LpKey, KeyState>,
+    typ: TypLpa,
+    actor: Actor<'_>,
+) -> (Vec<Tuple>, Vec<Tuple>) {
+    let mut inserts: Vec<Tuple> = Vec::new();
+    let mut updates: Vec<Tuple> = Vec::new();
+    for (key, s) in states.range((typ, i64::MIN, String::new(), String::new(), i32::MIN)..) {
+        if key.0 != typ {
+            break;
         }
-        macro_rules! values {
-            ($t:ident, $p:ident, $rows:expr) => {
-                $rows
-                    .iter()
-                    .map(|r| {
-                        (
-                            $p.eq(r.0),
-                            $t::cod_anu.eq(&r.1),
-                            $t::cod_etp.eq(&r.2),
-                            $t::cod_vrs_vet.eq(r.3),
-                            $t::cod_dip.eq(&r.4),
-                            $t::cod_vrs_vdi.eq(r.5),
-                            $t::cod_rgi.eq(&r.6),
-                            $t::cod_stu.eq(&r.7),
-                            $t::cod_cat_oui_si.eq(&r.8),
-                            $t::mtf_cat.eq(&r.9),
-                            $t::cod_cat_exo_ext.eq(&r.10),
-                            $t::lib_cmt_lpa.eq(&r.11),
-                            $t::dat_cre_lpa.eq(r.12),
-                            $t::cod_uti_cre_lpa.eq(&r.13),
-                            $t::dat_mod_lpa.eq(r.14),
-                            $t::cod_uti_mod_lpa.eq(&r.15),
-                            $t::last_trace_id.eq(&r.16),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            };
+        let (Some(a), true) = (&s.attrs, s.created || s.modified) else {
+            continue;
+        };
+        let tuple = final_row(key, s, a, actor);
+        if s.stored.is_some() {
+            updates.push(tuple);
+        } else {
+            inserts.push(tuple);
         }
-        for part in inserts.chunks(ROWS_PER_STATEMENT) {
-            by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
-                diesel::insert_into(t::table)
-                    .values(values!(t, p, part))
-                    .execute(c)?
-            }));
-        }
-        for part in updates.chunks(ROWS_PER_STATEMENT) {
-            by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
-                diesel::insert_into(t::table)
-                    .values(values!(t, p, part))
-                    .on_conflict((p, t::cod_anu, t::cod_etp, t::cod_vrs_vet))
-                    .do_update()
-                    .set((
-                        t::cod_dip.eq(excluded(t::cod_dip)),
-                        t::cod_vrs_vdi.eq(excluded(t::cod_vrs_vdi)),
-                        t::cod_rgi.eq(excluded(t::cod_rgi)),
-                        t::cod_stu.eq(excluded(t::cod_stu)),
-                        t::cod_cat_oui_si.eq(excluded(t::cod_cat_oui_si)),
-                        t::mtf_cat.eq(excluded(t::mtf_cat)),
-                        t::cod_cat_exo_ext.eq(excluded(t::cod_cat_exo_ext)),
-                        t::lib_cmt_lpa.eq(excluded(t::lib_cmt_lpa)),
-                        t::dat_mod_lpa.eq(excluded(t::dat_mod_lpa)),
-                        t::cod_uti_mod_lpa.eq(excluded(t::cod_uti_mod_lpa)),
-                        t::last_trace_id.eq(excluded(t::last_trace_id)),
-                    ))
-                    .execute(c)?
-            }));
-        }
+    }
+    (inserts, updates)
+}
+
+/// The row to write for a key: its final attributes, the stored creation (else now and the
+/// client), the modification when modified, and the trace id.
+fn final_row(key: &LpKey, s: &KeyState, a: &LpAttributes, actor: Actor<'_>) -> Tuple {
+    let (_, person, anu, etp, vet) = key;
+    let modified = s.modified.then_some(actor.now);
+    (
+        *person,
+        anu.clone(),
+        etp.clone(),
+        *vet,
+        a.cod_dip.clone(),
+        a.cod_vrs_vdi,
+        a.cod_rgi.clone(),
+        a.cod_stu.clone(),
+        a.cod_cat_oui_si.clone(),
+        a.mtf_cat.clone(),
+        a.cod_cat_exo_ext.clone(),
+        a.lib_cmt_lpa.clone(),
+        s.stored.as_ref().map_or(actor.now, |r| r.dat_cre_lpa),
+        s.stored
+            .as_ref()
+            .map_or(actor.client.map(str::to_owned), |r| {
+                r.cod_uti_cre_lpa.clone()
+            }),
+        modified,
+        s.modified
+            .then(|| actor.client.map(str::to_owned))
+            .flatten(),
+        Some(actor.trace_id.to_owned()),
+    )
+}
+
+/// The insertable values of `$rows` (`Tuple`s) for the LP table `$t` with person column `$p`.
+macro_rules! values {
+    ($t:ident, $p:ident, $rows:expr) => {
+        $rows
+            .iter()
+            .map(|r| {
+                (
+                    $p.eq(r.0),
+                    $t::cod_anu.eq(&r.1),
+                    $t::cod_etp.eq(&r.2),
+                    $t::cod_vrs_vet.eq(r.3),
+                    $t::cod_dip.eq(&r.4),
+                    $t::cod_vrs_vdi.eq(r.5),
+                    $t::cod_rgi.eq(&r.6),
+                    $t::cod_stu.eq(&r.7),
+                    $t::cod_cat_oui_si.eq(&r.8),
+                    $t::mtf_cat.eq(&r.9),
+                    $t::cod_cat_exo_ext.eq(&r.10),
+                    $t::lib_cmt_lpa.eq(&r.11),
+                    $t::dat_cre_lpa.eq(r.12),
+                    $t::cod_uti_cre_lpa.eq(&r.13),
+                    $t::dat_mod_lpa.eq(r.14),
+                    $t::cod_uti_mod_lpa.eq(&r.15),
+                    $t::last_trace_id.eq(&r.16),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+}
+
+/// Inserts new LPs of `typ`, `ROWS_PER_STATEMENT` per statement.
+fn insert_rows(conn: &mut AnyConnection, typ: TypLpa, rows: &[Tuple]) -> QueryResult<()> {
+    for part in rows.chunks(ROWS_PER_STATEMENT) {
+        by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
+            diesel::insert_into(t::table)
+                .values(values!(t, p, part))
+                .execute(c)?
+        }));
+    }
+    Ok(())
+}
+
+/// Rewrites stored LPs of `typ` (attributes, modification and trace; the creation stays),
+/// `ROWS_PER_STATEMENT` per `INSERT … ON CONFLICT DO UPDATE`.
+fn update_rows(conn: &mut AnyConnection, typ: TypLpa, rows: &[Tuple]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    for part in rows.chunks(ROWS_PER_STATEMENT) {
+        by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
+            diesel::insert_into(t::table)
+                .values(values!(t, p, part))
+                .on_conflict((p, t::cod_anu, t::cod_etp, t::cod_vrs_vet))
+                .do_update()
+                .set((
+                    t::cod_dip.eq(excluded(t::cod_dip)),
+                    t::cod_vrs_vdi.eq(excluded(t::cod_vrs_vdi)),
+                    t::cod_rgi.eq(excluded(t::cod_rgi)),
+                    t::cod_stu.eq(excluded(t::cod_stu)),
+                    t::cod_cat_oui_si.eq(excluded(t::cod_cat_oui_si)),
+                    t::mtf_cat.eq(excluded(t::mtf_cat)),
+                    t::cod_cat_exo_ext.eq(excluded(t::cod_cat_exo_ext)),
+                    t::lib_cmt_lpa.eq(excluded(t::lib_cmt_lpa)),
+                    t::dat_mod_lpa.eq(excluded(t::dat_mod_lpa)),
+                    t::cod_uti_mod_lpa.eq(excluded(t::cod_uti_mod_lpa)),
+                    t::last_trace_id.eq(excluded(t::last_trace_id)),
+                ))
+                .execute(c)?
+        }));
     }
     Ok(())
 }
