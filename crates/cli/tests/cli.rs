@@ -8,7 +8,7 @@ struct Gateway {
     url: String,
     token: String,
     dir: tempfile::TempDir,
-    _server: apogee_gateway::app::Spawned,
+    _server: apogee_gateway::startup::Spawned,
 }
 
 fn gateway() -> Result<Gateway, Box<dyn std::error::Error>> {
@@ -24,7 +24,7 @@ fn gateway() -> Result<Gateway, Box<dyn std::error::Error>> {
         workers: Some(2),
         ..apogee_gateway::Settings::default()
     };
-    let server = apogee_gateway::app::spawn_in_thread(settings)?;
+    let server = apogee_gateway::startup::spawn_in_thread(settings)?;
     let token = std::fs::read_to_string(dir.path().join("admin.token"))?
         .trim()
         .to_owned();

@@ -4,4 +4,5 @@ pub mod breaker;
 pub mod cache;
 pub mod cvec;
 
+#[cfg(feature = "gateway")]
 pub mod gateway;

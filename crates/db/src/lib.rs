@@ -11,6 +11,7 @@ pub mod schema;
 pub mod schema_cvec;
 pub mod schema_lp;
 pub mod schema_pj;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use conn::{AnyConnection, Backend, DatabaseUrl, PoolOptions, SqliteOptions, mask_password};

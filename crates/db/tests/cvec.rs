@@ -70,10 +70,13 @@ fn register_upserts_and_demo_seed() -> TestResult {
         assert_eq!((counts.created, counts.updated), (1, 1));
         let mut conn = db.conn()?;
         let found = cvec::find_by_number(&mut conn, "VER1ABCDEF12")?;
-        let years: Vec<&str> = found.iter().map(|r| r.cod_anu.as_str()).collect();
+        let years: Vec<&str> = found
+            .iter()
+            .map(|r| r.attestation.cod_anu.as_str())
+            .collect();
         assert_eq!(years, vec!["2027", "2026"]);
-        assert_eq!(found[1].etat_code, "98");
-        assert!(found[1].to_domain().letters_match("MARTI"));
+        assert_eq!(found[1].attestation.etat_code, "98");
+        assert!(found[1].attestation.letters_match("MARTI"));
         let (rows, total) = cvec::list(
             &mut conn,
             &cvec::AttestationFilter {

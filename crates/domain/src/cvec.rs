@@ -5,6 +5,7 @@
 pub mod check;
 pub mod dto;
 pub mod register;
+pub mod request;
 
 use serde::Serialize;
 

@@ -268,6 +268,34 @@ impl Error {
         )])
     }
 
+    /// A malformed request parameter (query string, path, header, body): `REQUETE_INVALIDE`.
+    pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        Self::invalid_field(
+            FaultKey::noncoherent(field),
+            "REQUETE_INVALIDE",
+            field,
+            message,
+        )
+    }
+
+    /// A request body the gateway does not read (`415`).
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorKind::UnsupportedMediaType,
+            FaultKey::noncoherent("contentType"),
+            message,
+        )
+    }
+
+    /// A body over its size limit (`413`).
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorKind::PayloadTooLarge,
+            FaultKey::noncoherent("body"),
+            message,
+        )
+    }
+
     /// A resource that does not exist.
     pub fn not_found(fault_key: FaultKey, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, fault_key, message)

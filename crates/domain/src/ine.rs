@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// INE family, decided by the shape of the normalised value (INE-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum IneFamily {
     /// Rectorat INE: 10 digits + mod-23 letter.

@@ -1,8 +1,10 @@
 //! Domain of the Apogée gateway: types, validation rules, business rules and error kinds.
 //! No IO lives here: the database, HTTP and SOAP layers call into this crate.
 
+pub mod batch;
 pub mod cvec;
 pub mod error;
+pub mod formats;
 pub mod ine;
 pub mod journal;
 pub mod lines;

@@ -28,6 +28,7 @@ pub(crate) use crate::opi::dto::leaf;
 /// underscore: the V1 names are accepted as aliases). Every parameter is kept as received text;
 /// absent, nil, JSON null and blank all mean "no value".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct LpParams {
     /// `IAPRIMO` or `REINS`.
@@ -132,6 +133,7 @@ pub enum LpVersion {
 
 /// LP type (LP-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TypLpa {
     /// First enrolment: the person is an OPI, identified by `numOPI`.
@@ -169,6 +171,7 @@ impl TypLpa {
 
 /// The attributes an LP carries besides its key (the stored columns).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LpAttributes {
     /// Diplôme.
@@ -487,15 +490,9 @@ fn check_cod_etu(c: &mut Checker, p: &LpParams) -> Option<i64> {
         return None;
     }
     let v = present(p.cod_etu.as_deref()).unwrap_or_default();
-    match v.parse::<i64>() {
-        Ok(n)
-            if v.len() <= 8
-                && v.bytes().all(|b| b.is_ascii_digit())
-                && (1..=99_999_999).contains(&n) =>
-        {
-            Some(n)
-        }
-        _ => {
+    match crate::formats::cod_etu(v) {
+        Some(n) => Some(n),
+        None => {
             c.invalid(
                 "FORMAT",
                 "codEtu",

@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         database_url: Some(db.url.clone()),
         ..Settings::default()
     };
-    let port = apogee_gateway::app::spawn_in_thread(settings)?.port;
+    let port = apogee_gateway::startup::spawn_in_thread(settings)?.port;
     let token = std::fs::read_to_string(dir.path().join("admin.token"))?
         .trim()
         .to_owned();

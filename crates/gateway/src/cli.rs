@@ -1,8 +1,9 @@
 //! Command line of `apogee-gateway`.
 
-use crate::config::{FlagOverrides, LogFormat, LogOverride, Settings};
+use crate::config::{FlagOverrides, LogOverride};
 use anyhow::Context;
-use apogee_db::repo::{clients, journal, referential::Actor};
+use apogee_app::settings::LogFormat;
+use apogee_app::{Call, Settings, clients, journal, referential};
 use apogee_domain::Scopes;
 use apogee_domain::referential::{TABLES, table};
 use clap::{Parser, Subcommand};
@@ -29,10 +30,28 @@ pub struct Cli {
     pub no_demo: bool,
     /// Log format.
     #[arg(long, global = true, value_enum)]
-    pub log_format: Option<LogFormat>,
+    pub log_format: Option<LogFormatArg>,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }
 
 /// Subcommands.
@@ -95,9 +114,11 @@ impl Cli {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             demo: self.no_demo.then_some(false),
-            log: self.log_format.map(|format| LogOverride { format }),
+            log: self.log_format.map(|format| LogOverride {
+                format: format.into(),
+            }),
         };
-        Ok(Settings::load(self.config.as_deref(), flags)?)
+        Ok(crate::config::load(self.config.as_deref(), flags)?)
     }
 }
 
@@ -110,8 +131,8 @@ pub fn run_offline(command: &Command, settings: &Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Migrate => {
-            let db = crate::app::open_db(settings)?;
-            let applied = crate::app::migrate(&db)?;
+            let db = apogee_app::state::open_db(settings)?;
+            let applied = apogee_app::state::migrate(&db)?;
             println!("{} migration(s) applied", applied.len());
             for m in applied {
                 println!("  {m}");
@@ -119,24 +140,24 @@ pub fn run_offline(command: &Command, settings: &Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Clients(cmd) => {
-            let db = crate::app::open_db(settings)?;
-            crate::app::migrate(&db)?;
+            let db = apogee_app::state::open_db(settings)?;
+            apogee_app::state::migrate(&db)?;
             clients_command(&db, cmd)
         }
         Command::Referential(ReferentialCommand::Import { path, partial }) => {
-            let db = crate::app::open_db(settings)?;
-            crate::app::migrate(&db)?;
+            let db = apogee_app::state::open_db(settings)?;
+            apogee_app::state::migrate(&db)?;
             import_referential(&db, path, *partial)
         }
     }
 }
 
-fn clients_command(db: &apogee_db::Db, cmd: &ClientsCommand) -> anyhow::Result<()> {
+fn clients_command(db: &apogee_app::state::Db, cmd: &ClientsCommand) -> anyhow::Result<()> {
     let mut conn = db.conn()?;
     match cmd {
         ClientsCommand::Add { name, scopes } => {
             let scopes = Scopes::parse(&scopes.join(" "))?;
-            let (client, secret) = crate::auth::create_client(&mut conn, name, &scopes)
+            let (client, secret) = clients::create(&mut conn, name, &scopes)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             eprintln!(
                 "client `{}` created with scopes: {}",
@@ -212,111 +233,110 @@ fn import_plan(
     Ok(plan)
 }
 
-fn import_referential(db: &apogee_db::Db, path: &Path, partial: bool) -> anyhow::Result<()> {
+fn import_referential(
+    db: &apogee_app::state::Db,
+    path: &Path,
+    partial: bool,
+) -> anyhow::Result<()> {
     let plan = import_plan(path)?;
-    let trace_id = ulid::Ulid::new().to_string();
+    let call = Call::system("cli");
     let started = std::time::Instant::now();
     let result = db.write_blocking(|c| {
         let mut reports = Vec::new();
         for (t, file) in &plan {
-            let body = std::fs::read(file).map_err(|e| {
-                apogee_domain::Error::invalid_field(
-                    apogee_domain::FaultKey::noncoherent("fichier"),
-                    "FICHIER_ILLISIBLE",
-                    "fichier",
-                    format!("{}: {e}", file.display()),
-                )
-            })?;
-            let format = if file.extension().is_some_and(|x| x == "json") {
-                crate::referential::Format::Json
-            } else {
-                crate::referential::Format::Csv
-            };
-            let report = crate::referential::import(
-                c,
-                t,
-                format,
-                &body,
-                partial,
-                Actor {
-                    client: Some("cli"),
-                    trace_id: &trace_id,
-                    now: chrono::Utc::now().naive_utc(),
-                },
-            )
-            .map_err(|e| match e {
-                apogee_db::WriteError::Domain(mut err) => {
-                    err.message = format!("{}: {}", file.display(), err.message);
-                    apogee_db::WriteError::Domain(err)
-                }
-                other => other,
-            })?;
-            reports.push((file.clone(), report));
+            reports.push((file.clone(), import_file(c, t, file, partial, &call)?));
         }
-        Ok::<_, apogee_db::WriteError>(reports)
+        Ok::<_, apogee_app::state::WriteError>(reports)
     });
-    let outcome = if result.is_ok() { "ok" } else { "rejected" };
-    let entry = journal::NewJournalEntry {
+    let result = result.map_err(apogee_domain::Error::from);
+    let entry = journal::Entry {
         at: chrono::Utc::now().naive_utc(),
-        request_id: trace_id,
+        request_id: call.trace_id.clone(),
         client_name: Some("cli".into()),
         channel: "cli".into(),
         operation: "referential import".into(),
         key_kind: Some("path".into()),
         key_value: Some(path.display().to_string().chars().take(100).collect()),
-        outcome: outcome.into(),
+        outcome: if result.is_ok() { "ok" } else { "rejected" }.into(),
         http_status: if result.is_ok() { 200 } else { 400 },
-        fault_key: result
-            .as_ref()
-            .err()
-            .map(|e| clone_err(e).fault_key.to_string()),
+        fault_key: result.as_ref().err().map(|e| e.fault_key.to_string()),
         message: None,
         warnings: None,
         duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
     };
-    let _ = journal::insert_many(&mut *db.conn()?, &[entry]);
+    if let Err(e) = journal::record_now(db, &entry) {
+        eprintln!("warning: the import was not journaled: {}", e.message);
+    }
     match result {
         Ok(reports) => {
-            for (file, r) in reports {
-                println!(
-                    "{:<40} {:>6} read {:>6} created {:>6} updated {:>6} unchanged {:>6} rejected",
-                    file.display(),
-                    r.received,
-                    r.created,
-                    r.updated,
-                    r.unchanged,
-                    r.rejected
-                );
-                for e in r.errors {
-                    println!(
-                        "  line {}: {} ({})",
-                        e.line.unwrap_or(0),
-                        e.message,
-                        e.fault_key
-                    );
-                }
-            }
+            print_reports(reports);
             Ok(())
         }
-        Err(apogee_db::WriteError::Domain(err)) => {
+        Err(err) => {
             eprintln!("import refused, nothing written: {}", err.message);
-            for e in &err.errors {
-                eprintln!(
-                    "  line {}: {} ({})",
-                    e.line.unwrap_or(0),
-                    e.message,
-                    e.fault_key
-                );
-            }
+            print_errors(&err.errors, true);
             anyhow::bail!("{} error(s)", err.errors.len().max(1))
         }
-        Err(e) => Err(anyhow::anyhow!("{e}")),
     }
 }
 
-fn clone_err(e: &apogee_db::WriteError) -> apogee_domain::Error {
-    match e {
-        apogee_db::WriteError::Domain(d) => d.clone(),
-        apogee_db::WriteError::Db(d) => apogee_domain::Error::internal(d.to_string()),
+/// One file of an import, in the import's transaction; its errors name the file.
+fn import_file(
+    c: &mut apogee_app::state::AnyConnection,
+    table: &'static apogee_domain::referential::TableDef,
+    file: &Path,
+    partial: bool,
+    call: &Call,
+) -> Result<referential::ImportReport, apogee_app::state::WriteError> {
+    let body = std::fs::read(file).map_err(|e| {
+        apogee_domain::Error::invalid_field(
+            apogee_domain::FaultKey::noncoherent("fichier"),
+            "FICHIER_ILLISIBLE",
+            "fichier",
+            format!("{}: {e}", file.display()),
+        )
+    })?;
+    let format = if file.extension().is_some_and(|x| x == "json") {
+        referential::Format::Json
+    } else {
+        referential::Format::Csv
+    };
+    referential::import_in(c, table, format, &body, partial, call).map_err(|e| match e {
+        apogee_app::state::WriteError::Domain(mut err) => {
+            err.message = format!("{}: {}", file.display(), err.message);
+            apogee_app::state::WriteError::Domain(err)
+        }
+        other => other,
+    })
+}
+
+fn print_reports(reports: Vec<(PathBuf, referential::ImportReport)>) {
+    for (file, r) in reports {
+        println!(
+            "{:<40} {:>6} read {:>6} created {:>6} updated {:>6} unchanged {:>6} rejected",
+            file.display(),
+            r.received,
+            r.created,
+            r.updated,
+            r.unchanged,
+            r.rejected
+        );
+        print_errors(&r.errors, false);
+    }
+}
+
+fn print_errors(errors: &[apogee_domain::FieldError], to_stderr: bool) {
+    for e in errors {
+        let line = format!(
+            "  line {}: {} ({})",
+            e.line.unwrap_or(0),
+            e.message,
+            e.fault_key
+        );
+        if to_stderr {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
 }

@@ -1,25 +1,17 @@
-//! The Apogée gateway server: REST and SOAP handlers, authentication, journal, health and metrics
-//! on actix-web. `main.rs` only parses the command line and calls into this crate.
+//! The Apogée gateway server: the adapters of `apogee-app` on actix-web. `rest/` (one file per
+//! resource), `soap/` (a registry of services, one module each) and `facades/` (contracts of
+//! other systems: CNOUS, Apogée PJ REST, INES) sit on `http/` (problem bodies, extractors,
+//! journal notes, middleware, OpenAPI blocks), which sits on `apogee-app`. `startup` builds the
+//! server; `main.rs` only parses the command line and calls into this crate.
 
-pub mod app;
-pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod cvec;
-pub mod error;
-pub mod journal;
-pub mod lp;
-pub mod lp_batch;
-pub mod metrics;
-pub mod middleware;
+pub mod facades;
+pub mod http;
 pub mod openapi;
-pub mod opi;
-pub mod opi_batch;
-pub mod pj;
-pub mod referential;
-pub mod routes;
+pub mod rest;
 pub mod soap;
-pub mod state;
+pub mod startup;
 
-pub use app::Application;
-pub use config::Settings;
+pub use apogee_app::Settings;
+pub use startup::Application;

@@ -1,7 +1,8 @@
 //! `apogee-gateway`: parses the command line, sets up logging, runs the server or a command.
 
+use apogee_app::Settings;
+use apogee_app::settings::LogFormat;
 use apogee_gateway::cli::{Cli, Command};
-use apogee_gateway::config::{LogFormat, Settings};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 

@@ -2,134 +2,62 @@
 //! UI at `/docs` (vendored: works offline). `openapi/openapi.json` is the committed copy, kept
 //! equal to this document by a test.
 
+use crate::http::openapi::Security;
+use crate::http::problem::ProblemBody;
 use apogee_domain::FieldError;
-use serde::Serialize;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// RFC 9457 problem body of every REST error.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProblemBody {
-    /// Problem type URI, `urn:apogee-gateway:problem:<kind>`.
-    #[serde(rename = "type")]
-    #[schema(example = "urn:apogee-gateway:problem:validation")]
-    pub kind: String,
-    /// Short English title of the kind.
-    pub title: String,
-    /// HTTP status.
-    pub status: u16,
-    /// French explanation of this occurrence.
-    pub detail: String,
-    /// Apogée fault key of the first failure.
-    #[schema(example = "technical.data.nullretrieve.codCge")]
-    pub fault_key: String,
-    /// Trace id (also `X-Request-Id`).
-    pub trace_id: Option<String>,
-    /// Every failure, with field path and line.
-    pub errors: Vec<FieldError>,
-}
-
-/// `meta` of list answers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListMetaDoc {
-    /// Matching rows in all pages.
-    pub total: i64,
-    /// Page size.
-    pub limit: i64,
-    /// Rows skipped.
-    pub offset: i64,
-}
-
-struct Security;
-
-impl Modify for Security {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-        // Every operation with a body may also answer 413 (too large) and 415 (media type).
-        let problem = |description: &str| {
-            utoipa::openapi::ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    utoipa::openapi::ContentBuilder::new()
-                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ProblemBody")))
-                        .build(),
-                )
-                .build()
-        };
-        for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.put, &mut item.post].into_iter().flatten() {
-                if op.request_body.is_some() {
-                    for (code, text) in
-                        [("413", "Body too large"), ("415", "Unsupported media type")]
-                    {
-                        op.responses
-                            .responses
-                            .entry(code.to_owned())
-                            .or_insert_with(|| problem(text).into());
-                    }
-                }
-            }
-        }
-    }
-}
+use utoipa::OpenApi;
 
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "apogee-gateway REST API",
-        description = "REST/JSON API of the Apogée gateway: referential, call journal, OPI (pre-registrations). Errors are RFC 9457 problem bodies carrying the Apogée fault key. The SOAP services (OpiMetier, PjOpiMetier, LaissezPasserMetier) are described by their WSDL (`<base>/<Service>?wsdl`).",
+        description = "REST/JSON API of the Apogée gateway: referential, call journal, OPI (pre-registrations), attachments, laissez-passer, students, admissions, CVEC. Errors are RFC 9457 problem bodies carrying the Apogée fault key. The SOAP services (OpiMetier, PjOpiMetier, LaissezPasserMetier) are described by their WSDL (`<base>/<Service>?wsdl`).",
         license(name = "EUPL-1.2")
     ),
     modifiers(&Security),
     security(("bearer" = [])),
     paths(
-        crate::routes::health::live,
-        crate::routes::health::ready,
-        crate::routes::health::metrics,
-        crate::routes::me::get,
-        crate::routes::referential::tables,
-        crate::routes::referential::list,
-        crate::routes::referential::put,
-        crate::routes::journal::search,
-        crate::routes::opi::put,
-        crate::routes::opi::get,
-        crate::routes::opi::search,
-        crate::routes::opi::delete_voeux,
-        crate::routes::opi::delete,
-        crate::routes::opi::duplicates,
-        crate::routes::opi::batch,
-        crate::routes::lp::put,
-        crate::routes::lp::get,
-        crate::routes::lp::delete,
-        crate::routes::lp::list,
-        crate::routes::lp::put_student,
-        crate::routes::lp::get_student,
-        crate::routes::lp::list_students,
-        crate::routes::lp::batch_students,
-        crate::routes::lp::admissions,
-        crate::routes::lp::admissions_of,
-        crate::routes::lp::batch,
-        crate::routes::lp::get_batch,
-        crate::routes::cvec::attestation,
-        crate::routes::cvec::check,
-        crate::routes::cvec::checks,
-        crate::routes::cvec::attestations,
-        crate::routes::cvec::load,
-        crate::routes::pj::list,
-        crate::routes::pj::put,
-        crate::routes::pj::download,
-        crate::routes::pj::delete,
-        crate::routes::pj::ine,
-        crate::routes::pj::put_student_piece,
+        crate::rest::health::live,
+        crate::rest::health::ready,
+        crate::rest::health::metrics,
+        crate::rest::me::get,
+        crate::rest::referential::tables,
+        crate::rest::referential::list,
+        crate::rest::referential::put,
+        crate::rest::journal::search,
+        crate::rest::opi::put,
+        crate::rest::opi::get,
+        crate::rest::opi::search,
+        crate::rest::opi::delete_voeux,
+        crate::rest::opi::delete,
+        crate::rest::opi::duplicates,
+        crate::rest::opi_batch::post,
+        crate::rest::lp::put,
+        crate::rest::lp::get,
+        crate::rest::lp::delete,
+        crate::rest::lp::list,
+        crate::rest::lp_batch::post,
+        crate::rest::lp_batch::get,
+        crate::rest::students::put,
+        crate::rest::students::get,
+        crate::rest::students::list,
+        crate::rest::students::batch,
+        crate::rest::admissions::list,
+        crate::rest::admissions::of_key,
+        crate::facades::cnous::attestation,
+        crate::rest::cvec::check,
+        crate::rest::cvec::checks,
+        crate::rest::cvec::attestations,
+        crate::rest::cvec::load,
+        crate::rest::pj::list,
+        crate::rest::pj::put,
+        crate::rest::pj::download,
+        crate::rest::pj::delete,
+        crate::rest::ine::get,
+        crate::rest::pj::put_student_piece,
     ),
-    components(schemas(ProblemBody, ListMetaDoc, FieldError)),
+    components(schemas(ProblemBody, FieldError)),
     tags(
         (name = "health", description = "Liveness, readiness, metrics (no authentication)"),
         (name = "referential", description = "Nomenclatures"),

@@ -6,6 +6,7 @@ use crate::error::WriteError;
 use crate::repo::referential::{Actor, UpsertCounts};
 use crate::schema_cvec::{cvec_attestation as ca, cvec_check as cc};
 use apogee_domain::cvec::register::{self, Attestation};
+use apogee_domain::formats::rfc3339;
 use apogee_domain::{Error, FieldError};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -13,36 +14,11 @@ use diesel::prelude::*;
 /// The demo register (`crates/db/demo/cvec-attestations.csv`, documented in the README).
 pub const DEMO_CSV: &str = include_str!("../../demo/cvec-attestations.csv");
 
-/// A stored attestation.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = ca)]
+/// A stored attestation: the domain's attestation and its DM-4 columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationRow {
-    /// Campaign (`COD_ANU`).
-    pub cod_anu: String,
-    /// Attestation number.
-    pub num_attestation: String,
-    /// Birth surname.
-    pub nom: String,
-    /// Usage surname.
-    pub nom_usage: Option<String>,
-    /// First name.
-    pub prenom: String,
-    /// `F`/`M`.
-    pub sexe: Option<String>,
-    /// Birth date.
-    pub date_naissance: NaiveDate,
-    /// Normalised INE.
-    pub ine: Option<String>,
-    /// CROUS.
-    pub crous: Option<String>,
-    /// `etat.code`.
-    pub etat_code: String,
-    /// `etat.libelle`.
-    pub etat_libelle: Option<String>,
-    /// `exoneration.active`.
-    pub exoneration_active: bool,
-    /// `exoneration.motif`.
-    pub exoneration_motif: Option<String>,
+    /// The attestation.
+    pub attestation: Attestation,
     /// DM-4.
     pub created_at: NaiveDateTime,
     /// DM-4.
@@ -54,35 +30,137 @@ pub struct AttestationRow {
 }
 
 impl AttestationRow {
-    /// The register row as the domain sees it.
-    pub fn to_domain(&self) -> Attestation {
-        Attestation {
-            cod_anu: self.cod_anu.clone(),
-            num_attestation: self.num_attestation.clone(),
-            nom: self.nom.clone(),
-            nom_usage: self.nom_usage.clone(),
-            prenom: self.prenom.clone(),
-            sexe: self.sexe.clone(),
-            date_naissance: self.date_naissance,
-            ine: self.ine.clone(),
-            crous: self.crous.clone(),
-            etat_code: self.etat_code.clone(),
-            etat_libelle: self.etat_libelle.clone(),
-            exoneration_active: self.exoneration_active,
-            exoneration_motif: self.exoneration_motif.clone(),
-        }
-    }
-
     /// Its DM-4 columns, RFC 3339 UTC.
     pub fn timestamps(&self) -> (String, String) {
         (rfc3339(self.created_at), rfc3339(self.updated_at))
     }
 }
 
-/// RFC 3339 UTC with milliseconds.
-pub fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// A register row as read: the attestation's columns, then the DM-4 ones.
+type Stored = (
+    (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        NaiveDate,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        bool,
+        Option<String>,
+    ),
+    (NaiveDateTime, NaiveDateTime, Option<String>, Option<String>),
+);
+
+/// The columns of [`Stored`].
+macro_rules! stored_columns {
+    () => {
+        (
+            (
+                ca::cod_anu,
+                ca::num_attestation,
+                ca::nom,
+                ca::nom_usage,
+                ca::prenom,
+                ca::sexe,
+                ca::date_naissance,
+                ca::ine,
+                ca::crous,
+                ca::etat_code,
+                ca::etat_libelle,
+                ca::exoneration_active,
+                ca::exoneration_motif,
+            ),
+            (
+                ca::created_at,
+                ca::updated_at,
+                ca::created_by,
+                ca::last_trace_id,
+            ),
+        )
+    };
+}
+
+/// The values of an attestation's columns (every field, or this does not compile).
+macro_rules! attestation_values {
+    ($a:expr) => {{
+        let Attestation {
+            cod_anu,
+            num_attestation,
+            nom,
+            nom_usage,
+            prenom,
+            sexe,
+            date_naissance,
+            ine,
+            crous,
+            etat_code,
+            etat_libelle,
+            exoneration_active,
+            exoneration_motif,
+        } = $a;
+        (
+            ca::cod_anu.eq(cod_anu),
+            ca::num_attestation.eq(num_attestation),
+            ca::nom.eq(nom),
+            ca::nom_usage.eq(nom_usage),
+            ca::prenom.eq(prenom),
+            ca::sexe.eq(sexe),
+            ca::date_naissance.eq(*date_naissance),
+            ca::ine.eq(ine),
+            ca::crous.eq(crous),
+            ca::etat_code.eq(etat_code),
+            ca::etat_libelle.eq(etat_libelle),
+            ca::exoneration_active.eq(*exoneration_active),
+            ca::exoneration_motif.eq(exoneration_motif),
+        )
+    }};
+}
+
+fn row_of(stored: Stored) -> AttestationRow {
+    let (
+        (
+            cod_anu,
+            num_attestation,
+            nom,
+            nom_usage,
+            prenom,
+            sexe,
+            date_naissance,
+            ine,
+            crous,
+            etat_code,
+            etat_libelle,
+            exoneration_active,
+            exoneration_motif,
+        ),
+        (created_at, updated_at, created_by, last_trace_id),
+    ) = stored;
+    AttestationRow {
+        attestation: Attestation {
+            cod_anu,
+            num_attestation,
+            nom,
+            nom_usage,
+            prenom,
+            sexe,
+            date_naissance,
+            ine,
+            crous,
+            etat_code,
+            etat_libelle,
+            exoneration_active,
+            exoneration_motif,
+        },
+        created_at,
+        updated_at,
+        created_by,
+        last_trace_id,
+    }
 }
 
 /// Every stored attestation with this number, newest campaign first.
@@ -90,8 +168,9 @@ pub fn find_by_number(conn: &mut AnyConnection, number: &str) -> QueryResult<Vec
     ca::table
         .filter(ca::num_attestation.eq(number))
         .order(ca::cod_anu.desc())
-        .select(AttestationRow::as_select())
-        .load(conn)
+        .select(stored_columns!())
+        .load::<Stored>(conn)
+        .map(|rows| rows.into_iter().map(row_of).collect())
 }
 
 /// Upserts checked rows by (campaign, number); identical rows are not written.
@@ -102,27 +181,17 @@ pub fn upsert(
 ) -> QueryResult<UpsertCounts> {
     let mut counts = UpsertCounts::default();
     for a in rows {
-        let stored: Option<AttestationRow> = ca::table
+        let stored: Option<Stored> = ca::table
             .find((&a.cod_anu, &a.num_attestation))
-            .select(AttestationRow::as_select())
+            .select(stored_columns!())
             .first(conn)
             .optional()?;
-        match stored {
-            Some(s) if s.to_domain() == *a => counts.unchanged += 1,
-            Some(s) => {
-                diesel::update(ca::table.find((&s.cod_anu, &s.num_attestation)))
+        match stored.map(row_of) {
+            Some(s) if s.attestation == *a => counts.unchanged += 1,
+            Some(_) => {
+                diesel::update(ca::table.find((&a.cod_anu, &a.num_attestation)))
                     .set((
-                        ca::nom.eq(&a.nom),
-                        ca::nom_usage.eq(&a.nom_usage),
-                        ca::prenom.eq(&a.prenom),
-                        ca::sexe.eq(&a.sexe),
-                        ca::date_naissance.eq(a.date_naissance),
-                        ca::ine.eq(&a.ine),
-                        ca::crous.eq(&a.crous),
-                        ca::etat_code.eq(&a.etat_code),
-                        ca::etat_libelle.eq(&a.etat_libelle),
-                        ca::exoneration_active.eq(a.exoneration_active),
-                        ca::exoneration_motif.eq(&a.exoneration_motif),
+                        attestation_values!(a),
                         ca::updated_at.eq(actor.now),
                         ca::last_trace_id.eq(actor.trace_id),
                     ))
@@ -130,26 +199,15 @@ pub fn upsert(
                 counts.updated += 1;
             }
             None => {
-                let row = AttestationRow {
-                    cod_anu: a.cod_anu.clone(),
-                    num_attestation: a.num_attestation.clone(),
-                    nom: a.nom.clone(),
-                    nom_usage: a.nom_usage.clone(),
-                    prenom: a.prenom.clone(),
-                    sexe: a.sexe.clone(),
-                    date_naissance: a.date_naissance,
-                    ine: a.ine.clone(),
-                    crous: a.crous.clone(),
-                    etat_code: a.etat_code.clone(),
-                    etat_libelle: a.etat_libelle.clone(),
-                    exoneration_active: a.exoneration_active,
-                    exoneration_motif: a.exoneration_motif.clone(),
-                    created_at: actor.now,
-                    updated_at: actor.now,
-                    created_by: actor.client.map(str::to_owned),
-                    last_trace_id: Some(actor.trace_id.to_owned()),
-                };
-                diesel::insert_into(ca::table).values(&row).execute(conn)?;
+                diesel::insert_into(ca::table)
+                    .values((
+                        attestation_values!(a),
+                        ca::created_at.eq(actor.now),
+                        ca::updated_at.eq(actor.now),
+                        ca::created_by.eq(actor.client),
+                        ca::last_trace_id.eq(Some(actor.trace_id)),
+                    ))
+                    .execute(conn)?;
                 counts.created += 1;
             }
         }
@@ -195,9 +253,9 @@ pub fn list(
         .order((ca::cod_anu.desc(), ca::num_attestation.asc()))
         .limit(limit)
         .offset(offset)
-        .select(AttestationRow::as_select())
-        .load(conn)?;
-    Ok((rows, total))
+        .select(stored_columns!())
+        .load::<Stored>(conn)?;
+    Ok((rows.into_iter().map(row_of).collect(), total))
 }
 
 /// Loads the demo register (upsert): called once, right after the demo referential.

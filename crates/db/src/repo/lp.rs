@@ -10,6 +10,7 @@ use crate::repo::referential::Actor;
 use crate::repo::students::{self, StudentRow};
 use crate::schema::{opi_individu as oi, opi_voeu as ov};
 use crate::schema_lp::{etudiant as et, lp_etudiant as le, lp_opi as lo};
+use apogee_domain::formats::rfc3339;
 use apogee_domain::lp::access::{Candidate, Person, VoeuFacts, insertion_warnings};
 use apogee_domain::lp::{LpAttributes, LpIntake, LpVersion, TypLpa, unknown_person};
 use apogee_domain::opi::Warning;
@@ -172,7 +173,7 @@ pub fn resolve(
 ) -> QueryResult<Option<Resolved>> {
     match typ {
         TypLpa::Iaprimo => Ok(opi_repo::find_by_code(conn, identifier)?.map(Resolved::Opi)),
-        TypLpa::Reins => match apogee_domain::lp::etudiant::cod_etu(identifier) {
+        TypLpa::Reins => match apogee_domain::formats::cod_etu(identifier) {
             Some(n) => Ok(students::find_by_cod_etu(conn, n)?.map(Resolved::Etudiant)),
             None => Ok(None),
         },
@@ -225,6 +226,7 @@ pub fn count_for_opi(conn: &mut AnyConnection, cod_ind_opi: i64) -> QueryResult<
 
 /// An LP as the REST API shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LpView {
     /// Type.
@@ -258,11 +260,6 @@ pub struct LpView {
     pub dat_mod_lpa: Option<String>,
     /// Modifying client.
     pub cod_uti_mod_lpa: Option<String>,
-}
-
-fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Views of stored rows (identifiers looked up in one query per table).
@@ -682,7 +679,7 @@ pub fn persons_by_key(conn: &mut AnyConnection, key: &str) -> QueryResult<Vec<Re
     if let Some(o) = opi_repo::find_by_code(conn, key)? {
         out.push(Resolved::Opi(o));
     }
-    if let Some(n) = apogee_domain::lp::etudiant::cod_etu(key)
+    if let Some(n) = apogee_domain::formats::cod_etu(key)
         && let Some(s) = students::find_by_cod_etu(conn, n)?
     {
         out.push(Resolved::Etudiant(s));

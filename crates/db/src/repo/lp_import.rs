@@ -4,6 +4,7 @@
 
 use crate::conn::AnyConnection;
 use crate::schema_lp::{lp_import as li, lp_import_report as lr};
+use apogee_domain::batch::Counts;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -51,19 +52,18 @@ pub struct ImportRow {
     pub last_trace_id: Option<String>,
 }
 
-/// Counters added by one chunk.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Counts {
-    /// Rows read.
-    pub total: i64,
-    /// Created.
-    pub created: i64,
-    /// Updated.
-    pub updated: i64,
-    /// Unchanged.
-    pub unchanged: i64,
-    /// Rejected.
-    pub rejected: i64,
+impl ImportRow {
+    /// Its counters.
+    pub fn counts(&self) -> Counts {
+        let u = |n: i64| u64::try_from(n).unwrap_or(0);
+        Counts {
+            total: u(self.total),
+            created: u(self.created),
+            updated: u(self.updated),
+            unchanged: u(self.unchanged),
+            rejected: u(self.rejected),
+        }
+    }
 }
 
 /// Inserts a new batch.
@@ -115,6 +115,7 @@ pub fn add_chunk(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let seq: i64 = li::table.find(id).select(li::chunks).first(conn)?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     diesel::insert_into(lr::table)
         .values((
             lr::import_id.eq(id),
@@ -127,11 +128,11 @@ pub fn add_chunk(
     diesel::update(li::table.find(id))
         .set((
             li::chunks.eq(seq + 1),
-            li::total.eq(li::total + counts.total),
-            li::created.eq(li::created + counts.created),
-            li::updated.eq(li::updated + counts.updated),
-            li::unchanged.eq(li::unchanged + counts.unchanged),
-            li::rejected.eq(li::rejected + counts.rejected),
+            li::total.eq(li::total + n(counts.total)),
+            li::created.eq(li::created + n(counts.created)),
+            li::updated.eq(li::updated + n(counts.updated)),
+            li::unchanged.eq(li::unchanged + n(counts.unchanged)),
+            li::rejected.eq(li::rejected + n(counts.rejected)),
             li::last_line.eq(last_line),
             li::heartbeat_at.eq(now),
         ))

@@ -1,13 +1,15 @@
-//! OPI storage: the upsert of one validated payload (OPI-3 … OPI-8, OPI-10, OPI-15, OPI-17),
-//! reads, searches and explicit deletions. Runs inside the caller's transaction.
+//! OPI storage: the reads and writes of an OPI push (the decisions are the domain's:
+//! `apogee_domain::opi::upsert`), reads, searches and explicit deletions. Functions take a
+//! connection so that the caller composes them in one transaction.
 
 use crate::conn::AnyConnection;
 use crate::error::WriteError;
 use crate::schema::{opi_code_alias as al, opi_individu as oi, opi_voeu as ov};
-use apogee_domain::error::{Error, FaultKey};
+use apogee_domain::error::Error;
+use apogee_domain::formats::rfc3339;
 use apogee_domain::opi::dto::{DonneesOpi, Voeu, Voeux};
-use apogee_domain::opi::{Intake, RejectedVoeu, VoeuKey, VoeuxPlan, Warning};
-use apogee_domain::text::normalized_name;
+use apogee_domain::opi::upsert::{StoredIdentity, StoredVoeu, VoeuWrite};
+use apogee_domain::opi::{Intake, VoeuKey};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -92,6 +94,23 @@ pub struct VoeuRow {
     pub last_trace_id: Option<String>,
 }
 
+impl OpiRow {
+    /// The identity the OPI-3/OPI-4 rules compare.
+    pub fn identity(&self) -> StoredIdentity<'_> {
+        StoredIdentity {
+            code: &self.cod_opi_int_epo,
+            nom_pat: &self.lib_nom_pat_ind_opi,
+            prenom: &self.lib_pr1_ind_opi,
+            date_naissance: self.date_nai_ind_opi,
+        }
+    }
+
+    /// The stored payload (without vœux).
+    pub fn donnees(&self) -> DonneesOpi {
+        from_json(&self.donnees)
+    }
+}
+
 impl VoeuRow {
     /// The vœu key.
     pub fn key(&self) -> VoeuKey {
@@ -101,67 +120,17 @@ impl VoeuRow {
             cod_vrs_vet: self.cod_vrs_vet,
         }
     }
-}
 
-/// Options of the upsert.
-#[derive(Debug, Clone, Copy)]
-pub struct ApplyOptions {
-    /// Store the valid vœux when others are rejected (OPI-17).
-    pub partial: bool,
-    /// OPI-3 step 2.
-    pub match_cod_etu: bool,
-    /// OPI-3 step 3.
-    pub match_ine: bool,
+    /// The vœu as the OPI-15 plan compares it.
+    pub fn stored(&self) -> StoredVoeu {
+        StoredVoeu {
+            key: self.key(),
+            donnees: self.donnees.clone(),
+        }
+    }
 }
 
 pub use crate::Actor;
-
-/// A vœu key and what happened to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VoeuStatus {
-    /// Key.
-    #[serde(flatten)]
-    pub key: VoeuKey,
-    /// `created`, `updated`, `unchanged` (accepted); absent for kept/deleted lists.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    /// Warnings on this vœu.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<Warning>,
-}
-
-/// What happened to the vœux.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct VoeuxOutcome {
-    /// Stored or confirmed.
-    pub accepted: Vec<VoeuStatus>,
-    /// Refused (partial mode only; otherwise the call failed).
-    pub rejected: Vec<RejectedVoeu>,
-    /// Stored vœux kept because the item sent for them was rejected (partial mode).
-    pub kept: Vec<VoeuStatus>,
-    /// Stored vœux deleted (withdrawn, or delete-all).
-    pub deleted: Vec<VoeuStatus>,
-}
-
-/// The result of one upsert.
-#[derive(Debug, Clone)]
-pub struct Applied {
-    /// `COD_IND_OPI`.
-    pub cod_ind_opi: i64,
-    /// The code of the stored OPI (differs from the code sent after a merge, OPI-4).
-    pub effective_code: String,
-    /// The code sent.
-    pub code_sent: String,
-    /// A new OPI was created.
-    pub created: bool,
-    /// `codOpiIntEpo`, `codEtuOpi`, `ine` or `created`.
-    pub matched_by: &'static str,
-    /// Vœux.
-    pub voeux: VoeuxOutcome,
-    /// Warnings (individual and duplicates).
-    pub warnings: Vec<Warning>,
-}
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, WriteError> {
     serde_json::to_string(v)
@@ -170,16 +139,6 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, WriteError> {
 
 fn from_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
     serde_json::from_str(s).unwrap_or_default()
-}
-
-/// Serialises calls for the same OPI on PostgreSQL (OPI-8); SQLite writes are serial already.
-fn lock_code(conn: &mut AnyConnection, code_upper: &str) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(code_upper)
-            .execute(c)?;
-    }
-    Ok(())
 }
 
 /// The OPI whose code or alias is `code` (case-insensitive).
@@ -231,373 +190,207 @@ pub fn aliases_of(conn: &mut AnyConnection, cod_ind_opi: i64) -> QueryResult<Vec
         .load(conn)
 }
 
-fn identity_matches(row: &OpiRow, intake: &Intake) -> bool {
-    row.date_nai_ind_opi == intake.date_naissance
-        && (normalized_name(&row.lib_nom_pat_ind_opi) == normalized_name(&intake.nom_pat)
-            || normalized_name(&row.lib_pr1_ind_opi) == normalized_name(&intake.prenom))
-}
-
-fn keep<T: Clone>(new: &Option<T>, stored: Option<T>) -> Option<T> {
-    if new.is_some() { new.clone() } else { stored }
-}
-
-/// OPI-10: present blocks replace the stored ones, absent blocks are kept.
-fn merge(stored: DonneesOpi, new: &DonneesOpi) -> DonneesOpi {
-    let si = stored.individu.unwrap_or_default();
-    let ni = new.individu.clone().unwrap_or_default();
-    let individu = apogee_domain::opi::dto::Individu {
-        cod_etu_opi: keep(&ni.cod_etu_opi, si.cod_etu_opi),
-        cod_opi_int_epo: si.cod_opi_int_epo.or(ni.cod_opi_int_epo),
-        dernier_dipl_obt: keep(&ni.dernier_dipl_obt, si.dernier_dipl_obt),
-        dernier_etb_frequente: keep(&ni.dernier_etb_frequente, si.dernier_etb_frequente),
-        donnees_naissance: keep(&ni.donnees_naissance, si.donnees_naissance),
-        donnees_personnelles: keep(&ni.donnees_personnelles, si.donnees_personnelles),
-        etat_civil: keep(&ni.etat_civil, si.etat_civil),
-        inscription_parallele: keep(&ni.inscription_parallele, si.inscription_parallele),
-        premiere_inscription: keep(&ni.premiere_inscription, si.premiere_inscription),
-        prg_echange: keep(&ni.prg_echange, si.prg_echange),
-        situation_ann_pre: keep(&ni.situation_ann_pre, si.situation_ann_pre),
-    };
-    DonneesOpi {
-        adresse_annuelle: keep(&new.adresse_annuelle, stored.adresse_annuelle),
-        adresse_fixe: keep(&new.adresse_fixe, stored.adresse_fixe),
-        bac: keep(&new.bac, stored.bac),
-        dac: keep(&new.dac, stored.dac),
-        individu: Some(individu),
-        voeux: None,
-        donnees_these: keep(&new.donnees_these, stored.donnees_these),
+/// Serialises writes for the same OPI code on PostgreSQL (OPI-8); SQLite writes are serial
+/// already.
+pub fn lock(conn: &mut AnyConnection, code: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(code.to_uppercase())
+            .execute(c)?;
     }
+    Ok(())
 }
 
-fn warn(code: &str, field: Option<&str>, message: String) -> Warning {
-    Warning {
-        code: code.into(),
-        field: field.map(str::to_owned),
-        message,
-    }
+/// The stored OPIs with this `codEtuOpi`.
+pub fn with_cod_etu(conn: &mut AnyConnection, cod_etu: i64) -> QueryResult<Vec<OpiRow>> {
+    oi::table
+        .filter(oi::cod_etu_opi.eq(cod_etu))
+        .select(OpiRow::as_select())
+        .load(conn)
 }
 
-/// Upserts one validated payload (see the module docs for the rules applied).
-pub fn apply(
+/// The stored OPIs with this (normalised) INE.
+pub fn with_ine(conn: &mut AnyConnection, ine: &str) -> QueryResult<Vec<OpiRow>> {
+    oi::table
+        .filter(oi::ine.eq(ine))
+        .select(OpiRow::as_select())
+        .load(conn)
+}
+
+/// What other OPIs may share with a person.
+#[derive(Debug, Clone, Copy)]
+pub enum SharedKey<'a> {
+    /// `COD_ETU_OPI`.
+    CodEtu(i64),
+    /// Normalised INE.
+    Ine(&'a str),
+    /// Match key (surname, first name, birth date).
+    MatchKey(&'a str),
+}
+
+/// The codes of the OPIs other than `except` that share `key`.
+pub fn codes_sharing(
     conn: &mut AnyConnection,
-    intake: &Intake,
-    opts: ApplyOptions,
-    actor: Actor<'_>,
-) -> Result<Applied, WriteError> {
-    let code_upper = intake.code.to_uppercase();
-    lock_code(conn, &code_upper)?;
-    let mut warnings = intake.warnings.clone();
-
-    // OPI-17: the vœux decide first whether anything is written at all.
-    if let VoeuxPlan::Replace { accepted, rejected } = &intake.voeux
-        && !rejected.is_empty()
-        && (!opts.partial || accepted.is_empty())
-        && let Some(err) = apogee_domain::opi::rules::rejection_of(rejected)
-    {
-        return Err(err.into());
-    }
-
-    // OPI-3: find the stored OPI.
-    let mut matched_by = "codOpiIntEpo";
-    let mut existing = find_by_code(conn, &intake.code)?;
-    if existing.is_none() {
-        let mut candidates: Vec<(&'static str, Vec<OpiRow>)> = Vec::new();
-        if opts.match_cod_etu
-            && let Some(etu) = intake.cod_etu_opi
-        {
-            candidates.push((
-                "codEtuOpi",
-                oi::table
-                    .filter(oi::cod_etu_opi.eq(etu))
-                    .select(OpiRow::as_select())
-                    .load(conn)?,
-            ));
-        }
-        if opts.match_ine
-            && let Some(ine) = &intake.ine
-        {
-            candidates.push((
-                "ine",
-                oi::table
-                    .filter(oi::ine.eq(&ine.value))
-                    .select(OpiRow::as_select())
-                    .load(conn)?,
-            ));
-        }
-        for (by, rows) in candidates {
-            match rows.len() {
-                0 => continue,
-                1 => {
-                    let row = rows
-                        .into_iter()
-                        .next()
-                        .ok_or(diesel::result::Error::NotFound)?;
-                    if !identity_matches(&row, intake) {
-                        return Err(Error::conflict(
-                            FaultKey::business_rule("doublon.identite"),
-                            format!("Le {by} envoyé désigne déjà l'OPI {} d'une autre personne (nom, prénom ou date de naissance différents) : rien n'a été enregistré", row.cod_opi_int_epo),
-                        ).into());
-                    }
-                    matched_by = by;
-                    existing = Some(row);
-                    break;
-                }
-                n => {
-                    return Err(Error::conflict(
-                        FaultKey::business_rule("doublon.indOpi"),
-                        format!(
-                            "Le {by} envoyé désigne {n} OPI différentes : rien n'a été enregistré"
-                        ),
-                    )
-                    .into());
-                }
-            }
-        }
-    } else if let Some(row) = &existing {
-        // OPI-6: the codEtu or INE sent is carried by another OPI.
-        if let Some(etu) = intake.cod_etu_opi {
-            let others: Vec<String> = oi::table
-                .filter(oi::cod_etu_opi.eq(etu))
-                .filter(oi::cod_ind_opi.ne(row.cod_ind_opi))
-                .select(oi::cod_opi_int_epo)
-                .load(conn)?;
-            for other in others {
-                warnings.push(warn(
-                    "DOUBLON_SUSPECT",
-                    Some("individu.codEtuOpi"),
-                    format!("Le codEtuOpi {etu} est aussi porté par l'OPI {other}"),
-                ));
-            }
-        }
-        if let Some(ine) = &intake.ine {
-            let others: Vec<String> = oi::table
-                .filter(oi::ine.eq(&ine.value))
-                .filter(oi::cod_ind_opi.ne(row.cod_ind_opi))
-                .select(oi::cod_opi_int_epo)
-                .load(conn)?;
-            for other in others {
-                warnings.push(warn(
-                    "DOUBLON_SUSPECT",
-                    Some("individu.etatCivil.codNneIndOpi"),
-                    format!("Cet INE est aussi porté par l'OPI {other}"),
-                ));
-            }
-        }
-    }
-    // Duplicate suspects by identity (REP-6 c), never a rejection.
-    if existing.is_none() || matched_by == "codOpiIntEpo" {
-        let own = existing.as_ref().map_or(-1, |r| r.cod_ind_opi);
-        let others: Vec<String> = oi::table
-            .filter(oi::match_key.eq(&intake.match_key))
-            .filter(oi::cod_ind_opi.ne(own))
-            .select(oi::cod_opi_int_epo)
-            .load(conn)?;
-        for other in others {
-            warnings.push(warn(
-                "DOUBLON_SUSPECT",
-                Some("individu.etatCivil"),
-                format!("Même nom, prénom et date de naissance que l'OPI {other}"),
-            ));
-        }
-    }
-
-    let ine = intake.ine.as_ref();
-    let created = existing.is_none();
-    let (cod_ind_opi, effective_code) = match &existing {
-        Some(row) => {
-            let stored: DonneesOpi = from_json(&row.donnees);
-            if row.ine.is_some()
-                && ine.is_none()
-                && intake
-                    .donnees
-                    .individu
-                    .as_ref()
-                    .is_some_and(|i| i.etat_civil.is_some())
-            {
-                warnings.push(warn(
-                    "INE_EFFACE",
-                    Some("individu.etatCivil.codNneIndOpi"),
-                    "L'INE enregistré est effacé : la requête n'en porte pas".into(),
-                ));
-            }
-            let merged = merge(stored, &intake.donnees);
-            let cod_etu = merged
-                .individu
-                .as_ref()
-                .and_then(|i| i.cod_etu_opi.as_deref())
-                .and_then(|s| s.parse::<i64>().ok());
-            diesel::update(oi::table.find(row.cod_ind_opi))
-                .set((
-                    oi::cod_etu_opi.eq(cod_etu),
-                    oi::ine.eq(ine.map(|i| i.value.clone())),
-                    oi::ine_family.eq(ine.map(|i| i.family.as_str().to_owned())),
-                    oi::ine_check.eq(ine.map(|i| i.check.to_owned())),
-                    oi::lib_nom_pat_ind_opi.eq(&intake.nom_pat),
-                    oi::lib_nom_usu_ind_opi.eq(&intake.nom_usu),
-                    oi::lib_pr1_ind_opi.eq(&intake.prenom),
-                    oi::date_nai_ind_opi.eq(intake.date_naissance),
-                    oi::match_key.eq(&intake.match_key),
-                    oi::donnees.eq(to_json(&merged)?),
-                    oi::updated_at.eq(actor.now),
-                    oi::last_trace_id.eq(actor.trace_id),
-                ))
-                .execute(conn)?;
-            if matched_by != "codOpiIntEpo" {
-                warnings.push(warn(
-                    "OPI_CODE_MODIFIE",
-                    Some("individu.codOpiIntEpo"),
-                    format!("Les données ont été rattachées à l'OPI existante {} (même {matched_by}) : conserver ce numéro", row.cod_opi_int_epo),
-                ));
-                let exists: i64 = al::table
-                    .filter(al::alias_upper.eq(&code_upper))
-                    .count()
-                    .get_result(conn)?;
-                if exists == 0 {
-                    diesel::insert_into(al::table)
-                        .values((
-                            al::alias_upper.eq(&code_upper),
-                            al::alias.eq(&intake.code),
-                            al::cod_ind_opi.eq(row.cod_ind_opi),
-                            al::created_at.eq(actor.now),
-                        ))
-                        .execute(conn)?;
-                }
-            }
-            (row.cod_ind_opi, row.cod_opi_int_epo.clone())
-        }
-        None => {
-            let mut stored = intake.donnees.clone();
-            stored.voeux = None;
-            diesel::insert_into(oi::table)
-                .values((
-                    oi::cod_opi_int_epo.eq(&intake.code),
-                    oi::cod_opi_int_epo_upper.eq(&code_upper),
-                    oi::cod_etu_opi.eq(intake.cod_etu_opi),
-                    oi::ine.eq(ine.map(|i| i.value.clone())),
-                    oi::ine_family.eq(ine.map(|i| i.family.as_str().to_owned())),
-                    oi::ine_check.eq(ine.map(|i| i.check.to_owned())),
-                    oi::lib_nom_pat_ind_opi.eq(&intake.nom_pat),
-                    oi::lib_nom_usu_ind_opi.eq(&intake.nom_usu),
-                    oi::lib_pr1_ind_opi.eq(&intake.prenom),
-                    oi::date_nai_ind_opi.eq(intake.date_naissance),
-                    oi::match_key.eq(&intake.match_key),
-                    oi::donnees.eq(to_json(&stored)?),
-                    oi::created_at.eq(actor.now),
-                    oi::updated_at.eq(actor.now),
-                    oi::created_by.eq(actor.client),
-                    oi::last_trace_id.eq(actor.trace_id),
-                ))
-                .execute(conn)?;
-            let id: i64 = oi::table
-                .filter(oi::cod_opi_int_epo_upper.eq(&code_upper))
-                .select(oi::cod_ind_opi)
-                .first(conn)?;
-            if id > 99_999_999 {
-                return Err(Error::internal("séquence COD_IND_OPI épuisée (99 999 999)").into());
-            }
-            (id, intake.code.clone())
-        }
-    };
-
-    let voeux = apply_voeux(conn, cod_ind_opi, created, &intake.voeux, actor)?;
-    Ok(Applied {
-        cod_ind_opi,
-        effective_code,
-        code_sent: intake.code.clone(),
-        created,
-        matched_by: if created { "created" } else { matched_by },
-        voeux,
-        warnings,
-    })
-}
-
-fn status_of(key: VoeuKey, status: Option<&'static str>) -> VoeuStatus {
-    VoeuStatus {
-        key,
-        status,
-        warnings: Vec::new(),
+    key: SharedKey<'_>,
+    except: i64,
+) -> QueryResult<Vec<String>> {
+    let q = oi::table
+        .filter(oi::cod_ind_opi.ne(except))
+        .select(oi::cod_opi_int_epo)
+        .into_boxed();
+    match key {
+        SharedKey::CodEtu(etu) => q.filter(oi::cod_etu_opi.eq(etu)).load(conn),
+        SharedKey::Ine(ine) => q.filter(oi::ine.eq(ine.to_owned())).load(conn),
+        SharedKey::MatchKey(k) => q.filter(oi::match_key.eq(k.to_owned())).load(conn),
     }
 }
 
-fn apply_voeux(
+/// The person columns of a push.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonData<'a> {
+    /// The validated payload.
+    pub intake: &'a Intake,
+    /// The payload to store (merged with the stored one on an update), vœux left out.
+    pub donnees: &'a DonneesOpi,
+    /// `COD_ETU_OPI` to store.
+    pub cod_etu: Option<i64>,
+}
+
+/// The person columns a push writes, on insert and update alike.
+macro_rules! person_values {
+    ($p:expr) => {{
+        let (intake, ine) = ($p.intake, $p.intake.ine.as_ref());
+        (
+            oi::cod_etu_opi.eq($p.cod_etu),
+            oi::ine.eq(ine.map(|i| i.value.clone())),
+            oi::ine_family.eq(ine.map(|i| i.family.as_str().to_owned())),
+            oi::ine_check.eq(ine.map(|i| i.check.to_owned())),
+            oi::lib_nom_pat_ind_opi.eq(&intake.nom_pat),
+            oi::lib_nom_usu_ind_opi.eq(&intake.nom_usu),
+            oi::lib_pr1_ind_opi.eq(&intake.prenom),
+            oi::date_nai_ind_opi.eq(intake.date_naissance),
+            oi::match_key.eq(&intake.match_key),
+            oi::donnees.eq(to_json($p.donnees)?),
+        )
+    }};
+}
+
+/// Updates a stored person.
+pub fn update_person(
     conn: &mut AnyConnection,
     cod_ind_opi: i64,
-    created: bool,
-    plan: &VoeuxPlan,
+    p: PersonData<'_>,
     actor: Actor<'_>,
-) -> Result<VoeuxOutcome, WriteError> {
-    let mut out = VoeuxOutcome::default();
-    match plan {
-        VoeuxPlan::Unchanged => {}
-        VoeuxPlan::DeleteAll => {
-            for row in voeux_of(conn, cod_ind_opi)? {
-                out.deleted.push(status_of(row.key(), None));
+) -> Result<(), WriteError> {
+    diesel::update(oi::table.find(cod_ind_opi))
+        .set((
+            person_values!(p),
+            oi::updated_at.eq(actor.now),
+            oi::last_trace_id.eq(actor.trace_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Inserts a new person; returns its `COD_IND_OPI`.
+pub fn insert_person(
+    conn: &mut AnyConnection,
+    p: PersonData<'_>,
+    actor: Actor<'_>,
+) -> Result<i64, WriteError> {
+    let code_upper = p.intake.code.to_uppercase();
+    diesel::insert_into(oi::table)
+        .values((
+            oi::cod_opi_int_epo.eq(&p.intake.code),
+            oi::cod_opi_int_epo_upper.eq(&code_upper),
+            person_values!(p),
+            oi::created_at.eq(actor.now),
+            oi::updated_at.eq(actor.now),
+            oi::created_by.eq(actor.client),
+            oi::last_trace_id.eq(actor.trace_id),
+        ))
+        .execute(conn)?;
+    Ok(oi::table
+        .filter(oi::cod_opi_int_epo_upper.eq(&code_upper))
+        .select(oi::cod_ind_opi)
+        .first(conn)?)
+}
+
+/// Records `code` as an alias of the OPI `cod_ind_opi` (OPI-4), once.
+pub fn add_alias(
+    conn: &mut AnyConnection,
+    cod_ind_opi: i64,
+    code: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let upper = code.to_uppercase();
+    let exists: i64 = al::table
+        .filter(al::alias_upper.eq(&upper))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(al::table)
+            .values((
+                al::alias_upper.eq(&upper),
+                al::alias.eq(code),
+                al::cod_ind_opi.eq(cod_ind_opi),
+                al::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Carries out the vœux writes the domain planned (OPI-15).
+pub fn write_voeux(
+    conn: &mut AnyConnection,
+    cod_ind_opi: i64,
+    stored: &[VoeuRow],
+    writes: &[VoeuWrite<'_>],
+    actor: Actor<'_>,
+) -> QueryResult<()> {
+    for w in writes {
+        match w {
+            VoeuWrite::DeleteAll => {
+                diesel::delete(ov::table.filter(ov::cod_ind_opi.eq(cod_ind_opi))).execute(conn)?;
             }
-            diesel::delete(ov::table.filter(ov::cod_ind_opi.eq(cod_ind_opi))).execute(conn)?;
-        }
-        VoeuxPlan::Replace { accepted, rejected } => {
-            let stored = if created {
-                Vec::new()
-            } else {
-                voeux_of(conn, cod_ind_opi)?
-            };
-            for a in accepted {
-                let json = to_json(&a.voeu)?;
-                let existing = stored.iter().find(|s| s.key() == a.key);
-                let status = match existing {
-                    Some(s) if s.donnees == json => "unchanged",
-                    Some(_) => {
-                        diesel::delete(ov::table.find((
-                            cod_ind_opi,
-                            &a.key.cod_cge,
-                            &a.key.cod_etp,
-                            a.key.cod_vrs_vet,
-                        )))
-                        .execute(conn)?;
-                        insert_voeu(
-                            conn,
-                            cod_ind_opi,
-                            a.voeu.clone(),
-                            &a.key,
-                            json,
-                            existing.map(|s| (s.created_at, s.created_by.clone())),
-                            actor,
-                        )?;
-                        "updated"
-                    }
-                    None => {
-                        insert_voeu(conn, cod_ind_opi, a.voeu.clone(), &a.key, json, None, actor)?;
-                        "created"
-                    }
-                };
-                out.accepted.push(VoeuStatus {
-                    key: a.key.clone(),
-                    status: Some(status),
-                    warnings: a.warnings.clone(),
-                });
-            }
-            for s in &stored {
-                let key = s.key();
-                if accepted.iter().any(|a| a.key == key) {
-                    continue;
-                }
-                if rejected.iter().any(|r| r.key.as_ref() == Some(&key)) {
-                    out.kept.push(status_of(key, None));
-                    continue;
-                }
-                diesel::delete(ov::table.find((
+            VoeuWrite::Delete(key) => delete_voeu(conn, cod_ind_opi, key)?,
+            VoeuWrite::Insert(a, json) => {
+                insert_voeu(
+                    conn,
                     cod_ind_opi,
-                    &key.cod_cge,
-                    &key.cod_etp,
-                    key.cod_vrs_vet,
-                )))
-                .execute(conn)?;
-                out.deleted.push(status_of(key, None));
+                    a.voeu.clone(),
+                    &a.key,
+                    json.clone(),
+                    None,
+                    actor,
+                )?;
             }
-            out.rejected = rejected.clone();
+            VoeuWrite::Replace(a, json) => {
+                let created = stored
+                    .iter()
+                    .find(|s| s.key() == a.key)
+                    .map(|s| (s.created_at, s.created_by.clone()));
+                delete_voeu(conn, cod_ind_opi, &a.key)?;
+                insert_voeu(
+                    conn,
+                    cod_ind_opi,
+                    a.voeu.clone(),
+                    &a.key,
+                    json.clone(),
+                    created,
+                    actor,
+                )?;
+            }
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+fn delete_voeu(conn: &mut AnyConnection, cod_ind_opi: i64, key: &VoeuKey) -> QueryResult<()> {
+    diesel::delete(ov::table.find((cod_ind_opi, &key.cod_cge, &key.cod_etp, key.cod_vrs_vet)))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn insert_voeu(
@@ -633,8 +426,42 @@ fn insert_voeu(
     diesel::insert_into(ov::table).values(&row).execute(conn)
 }
 
+/// The INE of a stored OPI.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoredIne {
+    /// Normalised INE.
+    pub value: String,
+    /// Family (`INES`, `BEA` …).
+    pub family: Option<String>,
+    /// `ok` or `unverified`.
+    pub check: Option<String>,
+}
+
+/// A stored vœu's decision and dates.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VoeuDates {
+    /// Centre de gestion.
+    pub cod_cge: String,
+    /// Étape.
+    pub cod_etp: String,
+    /// Version d'étape.
+    pub cod_vrs_vet: i32,
+    /// Decision (`F`, `D`, `A`).
+    pub cod_dec_veu: Option<String>,
+    /// Rank.
+    pub num_cls: Option<i32>,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Last update (RFC 3339).
+    pub updated_at: String,
+}
+
 /// The stored OPI with its vœux, as the DTO it was sent as.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OpiView {
     /// `COD_IND_OPI`.
@@ -644,20 +471,15 @@ pub struct OpiView {
     /// Codes merged into this OPI (OPI-4).
     pub aliases: Vec<String>,
     /// INE as stored.
-    pub ine: Option<serde_json::Value>,
+    pub ine: Option<StoredIne>,
     /// The stored data, DTO shape, vœux included.
     pub donnees: DonneesOpi,
     /// Vœux with their decision and dates.
-    pub voeux: Vec<serde_json::Value>,
+    pub voeux: Vec<VoeuDates>,
     /// Creation time.
     pub created_at: String,
     /// Last update.
     pub updated_at: String,
-}
-
-fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Builds the view of a stored row.
@@ -671,13 +493,22 @@ pub fn view(conn: &mut AnyConnection, row: OpiRow) -> QueryResult<OpiView> {
     Ok(OpiView {
         cod_ind_opi: row.cod_ind_opi,
         aliases: aliases_of(conn, row.cod_ind_opi)?,
-        ine: row.ine.as_ref().map(|v| serde_json::json!({"value": v, "family": row.ine_family, "check": row.ine_check})),
+        ine: row.ine.map(|value| StoredIne {
+            value,
+            family: row.ine_family,
+            check: row.ine_check,
+        }),
         voeux: voeux
-            .iter()
-            .map(|v| serde_json::json!({
-                "codCge": v.cod_cge, "codEtp": v.cod_etp, "codVrsVet": v.cod_vrs_vet, "codDecVeu": v.cod_dec_veu,
-                "numCls": v.num_cls, "createdAt": rfc3339(v.created_at), "updatedAt": rfc3339(v.updated_at),
-            }))
+            .into_iter()
+            .map(|v| VoeuDates {
+                cod_cge: v.cod_cge,
+                cod_etp: v.cod_etp,
+                cod_vrs_vet: v.cod_vrs_vet,
+                cod_dec_veu: v.cod_dec_veu,
+                num_cls: v.num_cls,
+                created_at: rfc3339(v.created_at),
+                updated_at: rfc3339(v.updated_at),
+            })
             .collect(),
         cod_opi_int_epo: row.cod_opi_int_epo,
         donnees,

@@ -9,6 +9,7 @@ use crate::schema_lp::{
     blocage as bl, etudiant as et, inscription_annuelle as ia, inscription_etape as ie,
 };
 use apogee_domain::Error;
+use apogee_domain::formats::rfc3339;
 use apogee_domain::lp::etudiant::{Blocage, EtudiantIntake, Iaa, Iae, read_csv};
 use apogee_domain::opi::Warning;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -329,6 +330,7 @@ pub fn upsert_chunk(
 
 /// A student with its enrolments and bans, as `GET /api/v1/etudiants/{codEtu}` shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StudentView {
     /// `COD_IND`.
@@ -355,11 +357,6 @@ pub struct StudentView {
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
-}
-
-fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The view of a stored student.

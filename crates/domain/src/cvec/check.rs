@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// CVEC-12: the result of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CheckResult {
     /// The attestation is valid for this person and year.
@@ -37,6 +38,7 @@ impl CheckResult {
 /// A reason or a warning: a stable code and a French sentence. Messages never quote a name, a
 /// birth date or an INE.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     /// `CVEC_ETAT_INVALIDE`, `CVEC_INE_DIVERGENT` …
     pub code: String,
@@ -52,29 +54,6 @@ impl Finding {
             message: message.into(),
         }
     }
-}
-
-/// CVEC-8: a birth date as `yyyy-MM-dd`, `dd/MM/yyyy`, `ddMMyyyy` or an ISO date-time (its date
-/// part). Surrounding white space is ignored.
-pub fn parse_birth_date(raw: &str) -> Option<NaiveDate> {
-    let raw = raw.trim();
-    let date = match raw.as_bytes().get(10) {
-        Some(b'T') => raw.get(..10)?,
-        _ => raw,
-    };
-    let b = date.as_bytes();
-    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
-    let format = match b.len() {
-        10 if b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10) => {
-            "%Y-%m-%d"
-        }
-        10 if b[2] == b'/' && b[5] == b'/' && digits(0..2) && digits(3..5) && digits(6..10) => {
-            "%d/%m/%Y"
-        }
-        8 if digits(0..8) => "%d%m%Y",
-        _ => return None,
-    };
-    NaiveDate::parse_from_str(date, format).ok()
 }
 
 /// A person (or the holder of an attestation) as the rules compare them: normalised INE,
@@ -114,7 +93,9 @@ impl Identity {
         Identity::new(
             dto.ine.as_deref(),
             dto.nom.as_deref(),
-            dto.date_naissance.as_deref().and_then(parse_birth_date),
+            dto.date_naissance
+                .as_deref()
+                .and_then(crate::formats::parse_date),
         )
     }
 
@@ -361,7 +342,7 @@ mod tests {
             " 2005-03-14T00:00:00Z",
             "2005-03-14T12:00:00+02:00",
         ] {
-            assert_eq!(parse_birth_date(raw), date(2005, 3, 14), "{raw}");
+            assert_eq!(crate::formats::parse_date(raw), date(2005, 3, 14), "{raw}");
         }
         for raw in [
             "",
@@ -371,7 +352,7 @@ mod tests {
             "31022005",
             "1432005",
         ] {
-            assert_eq!(parse_birth_date(raw), None, "{raw}");
+            assert_eq!(crate::formats::parse_date(raw), None, "{raw}");
         }
     }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// `CertificateDto`: the attestation, answered with `200`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateDto {
     /// Birth surname.
@@ -39,6 +40,7 @@ pub struct CertificateDto {
 
 /// `etat`: the attestation's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Etat {
     /// State code (`70`, `71`, `73`, `75`, `76`, `98` are valid).
     #[serde(default, deserialize_with = "lenient_string")]
@@ -50,6 +52,7 @@ pub struct Etat {
 
 /// `exoneration`: whether the attestation came from an exemption, and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exoneration {
     /// The attestation came from an exemption.
     #[serde(default, deserialize_with = "lenient_bool")]
@@ -61,6 +64,7 @@ pub struct Exoneration {
 
 /// `CertificateErrorDto`: the body of `400` (attestation not found) and `404` (code missing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateErrorDto {
     /// The HTTP status, as a string (`"400"`, `"404"` …) [chosen].
     #[serde(default, deserialize_with = "lenient_string_or_empty")]

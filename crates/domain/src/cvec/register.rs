@@ -6,8 +6,8 @@
 //! and `numAttestation` are the same column. JSON objects may also carry the CNOUS shape
 //! (`etat: {code, libelle}`, `exoneration: {active, motif}`).
 
-use super::check::parse_birth_date;
 use crate::error::{Error, FaultKey, FieldError};
+use crate::formats::parse_date;
 use crate::referential::defs::{ColumnDef, ColumnKind, TableDef};
 use crate::referential::record::{self, ParsedRow, Record};
 use chrono::NaiveDate;
@@ -188,7 +188,7 @@ fn check_row(row: ParsedRow, default_campaign: Option<&str>) -> ParsedLine {
         ));
     }
     let raw_date = text(&r, "dateNaissance").unwrap_or_default();
-    let date = parse_birth_date(&raw_date);
+    let date = parse_date(&raw_date);
     if date.is_none() {
         errors.push(line_error(
             line,

@@ -48,6 +48,7 @@ pub struct Person {
 
 /// A stored vœu, as the access rules read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VoeuFacts {
     /// Centre de gestion.
@@ -92,6 +93,7 @@ pub struct Candidate {
 
 /// A profile attribute and where it comes from (LP-13 b).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attribute {
     /// The value.
     pub value: String,
@@ -101,6 +103,7 @@ pub struct Attribute {
 
 /// The enrolment profile (LP-13 b): each attribute the LP sets, else the vœu's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Profil {
     /// Régime (LP `codRgi` over vœu `codRge`).
@@ -128,6 +131,7 @@ pub struct Profil {
 
 /// One line of the admissions view (LP-15).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Admission {
     /// Étape.

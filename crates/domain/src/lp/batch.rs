@@ -5,6 +5,7 @@
 //! line number (CSV header = 1). The per-row report and its summary (LP-20) are here too.
 
 use super::{LpParams, LpVersion, TypLpa};
+use crate::batch::{Counts, LineOutcome};
 use crate::error::{Error, FaultKey, FieldError};
 use crate::lines::{LineCounter, LineLocator};
 use serde::{Deserialize, Serialize};
@@ -522,17 +523,9 @@ pub struct ReportLine {
     /// VET version as read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cod_vrs_vet: Option<String>,
-    /// `created`, `updated`, `unchanged` or `rejected`.
-    pub status: String,
-    /// Fault key of a rejection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault_key: Option<String>,
-    /// French message of a rejection (as `lastErrorMsg`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Warning codes (`LP_DOUBLON_FICHIER:<line>` names the earlier line).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    /// Status, rejection and warnings (`LP_DOUBLON_FICHIER:<line>` names the earlier line).
+    #[serde(flatten)]
+    pub outcome: LineOutcome,
     /// `COD_IND_OPI` of the resolved OPI (IAPRIMO).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cod_ind_opi: Option<i64>,
@@ -561,9 +554,7 @@ impl ReportLine {
 
     /// Marks the line rejected by `err`.
     pub fn reject(mut self, err: &Error) -> Self {
-        self.status = "rejected".into();
-        self.fault_key = Some(err.fault_key.to_string());
-        self.message = Some(err.message.clone());
+        self.outcome = LineOutcome::rejected(err);
         self
     }
 
@@ -591,33 +582,60 @@ impl ReportLine {
 
 /// Counts of a batch (LP-20).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    /// Rows read.
-    pub total: u64,
-    /// LPs created.
-    pub created: u64,
-    /// LPs updated.
-    pub updated: u64,
-    /// LPs already identical.
-    pub unchanged: u64,
-    /// Rows rejected.
-    pub rejected: u64,
+    /// Rows read, LPs created, updated, already identical, rows rejected.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// File-level errors (e.g. a JSON array broken half-way: the rows after it are not read).
     pub file_errors: Vec<String>,
 }
 
-impl Summary {
-    /// Counts `line`.
-    pub fn add(&mut self, line: &ReportLine) {
-        self.total += 1;
-        match line.status.as_str() {
-            "created" => self.created += 1,
-            "updated" => self.updated += 1,
-            "unchanged" => self.unchanged += 1,
-            _ => self.rejected += 1,
+/// The CSV answer's columns: the key input columns, then the outcome.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "line",
+    "typLpa",
+    "codAnu",
+    "numOPI",
+    "codEtu",
+    "codEtp",
+    "codVrsVet",
+    "status",
+    "faultKey",
+    "message",
+    "warnings",
+    "codIndOpi",
+    "codInd",
+];
+
+/// One report line as a CSV record.
+pub fn csv_line(l: &ReportLine) -> String {
+    let q = |v: &str| {
+        if v.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v.to_owned()
         }
-    }
+    };
+    let o = |v: &Option<String>| q(v.as_deref().unwrap_or(""));
+    let n = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+    [
+        l.line.to_string(),
+        o(&l.typ_lpa),
+        o(&l.cod_anu),
+        o(&l.num_opi),
+        o(&l.cod_etu),
+        o(&l.cod_etp),
+        o(&l.cod_vrs_vet),
+        l.outcome.status.as_str().to_owned(),
+        o(&l.outcome.fault_key),
+        o(&l.outcome.message),
+        q(&l.outcome.warnings.join(" ")),
+        n(l.cod_ind_opi),
+        n(l.cod_ind),
+    ]
+    .join(",")
 }
 
 #[cfg(test)]

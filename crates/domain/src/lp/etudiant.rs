@@ -15,6 +15,7 @@ use std::io::{BufRead, Read};
 
 /// An annual enrolment (`INS_ADM_ANU`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct IaaDto {
     /// Year.
@@ -27,6 +28,7 @@ pub struct IaaDto {
 
 /// An enrolment in a VET (`INS_ADM_ETP`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct IaeDto {
     /// Year.
@@ -48,6 +50,7 @@ pub struct IaeDto {
 
 /// An explicit ban (`IND_SANCTIONNE_BLO` + `BLOCAGE`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct BlocageDto {
     /// Ban code.
@@ -64,6 +67,7 @@ pub struct BlocageDto {
 /// A student (`INDIVIDU`), with optionally its enrolments and bans. An absent list leaves the
 /// stored list unchanged; a present one (even empty) replaces it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct EtudiantDto {
     /// Student number, 1 to 8 digits.
@@ -97,6 +101,7 @@ pub struct EtudiantDto {
 
 /// A checked annual enrolment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Iaa {
     /// Year.
@@ -107,6 +112,7 @@ pub struct Iaa {
 
 /// A checked VET enrolment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Iae {
     /// Year.
@@ -123,6 +129,7 @@ pub struct Iae {
 
 /// A checked ban.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Blocage {
     /// Code.
@@ -200,15 +207,6 @@ fn birth_date(c: &mut Checker, raw: &Option<String>, today: NaiveDate) -> Option
     }
 }
 
-/// Checks a student number (1 to 8 digits, 1..99 999 999).
-pub fn cod_etu(raw: &str) -> Option<i64> {
-    let v = raw.trim();
-    (!v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| v.parse::<i64>().ok())
-        .flatten()
-        .filter(|n| *n >= 1)
-}
-
 fn year(c: &mut Checker, raw: &Option<String>, p: &str) -> Option<String> {
     if present(raw.as_deref()).is_none() {
         c.fail(
@@ -235,7 +233,7 @@ fn check_cod_etu(c: &mut Checker, raw: &Option<String>) -> Option<i64> {
             None
         }
         Some(v) => {
-            let n = cod_etu(v);
+            let n = crate::formats::cod_etu(v);
             if n.is_none() {
                 c.invalid(
                     "FORMAT",

@@ -1,8 +1,10 @@
 //! OPI (pré-inscription): the payload and its rules (`domain.md` §3).
 
+pub mod batch;
 pub mod check;
 pub mod dto;
 pub mod rules;
+pub mod upsert;
 
 pub use check::Warning;
 pub use rules::{AcceptedVoeu, Context, Intake, RejectedVoeu, VoeuKey, VoeuxPlan, validate};

@@ -27,6 +27,7 @@ pub struct Context<'a> {
 
 /// The INE of the candidate, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IneInfo {
     /// Normalised 11 characters.
     pub value: String,
@@ -38,6 +39,7 @@ pub struct IneInfo {
 
 /// Key of a vœu (`VOEUX_INS` primary key without the person).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VoeuKey {
     /// Centre de gestion.
@@ -65,6 +67,7 @@ pub struct AcceptedVoeu {
 
 /// A vœu refused by OPI-15/OPI-16.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedVoeu {
     /// Position in the request (0-based).

@@ -1,9 +1,9 @@
 //! `spawn_app`: the real server on `127.0.0.1:0` with its own database (a SQLite file in a
 //! temporary directory, or a PostgreSQL schema), driven with reqwest.
 
+use apogee_app::App;
 use apogee_db::testing::TestDatabase;
 use apogee_gateway::Settings;
-use apogee_gateway::state::AppState;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -17,7 +17,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub admin_token: String,
-    pub state: actix_web::web::Data<AppState>,
+    pub state: actix_web::web::Data<App>,
     handle: actix_web::dev::ServerHandle,
     _db: TestDatabase,
     _dir: tempfile::TempDir,
@@ -46,11 +46,11 @@ impl TestApp {
             ..Settings::default()
         };
         tweak(&mut settings);
-        let apogee_gateway::app::Spawned {
+        let apogee_gateway::startup::Spawned {
             port,
             handle,
-            state,
-        } = match apogee_gateway::app::spawn_in_thread(settings) {
+            app: state,
+        } = match apogee_gateway::startup::spawn_in_thread(settings) {
             Ok(s) => s,
             Err(e) => panic!("server did not start: {e:#}"),
         };
@@ -88,7 +88,7 @@ impl TestApp {
             .state
             .db
             .read(move |c| {
-                apogee_gateway::auth::create_client(c, &name, &scopes)
+                apogee_app::clients::create(c, &name, &scopes)
                     .map_err(|e| apogee_db::DbError::Migration(e.message))
             })
             .await;

@@ -4,7 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, TestResult};
-use apogee_gateway::pj;
+use apogee_app::pj;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -128,7 +128,7 @@ async fn push_opi(app: &TestApp) -> TestResult {
 
 /// Stored file keys, and the number of files left in `tmp/`.
 fn stored(app: &TestApp) -> Result<(Vec<String>, usize), Box<dyn std::error::Error>> {
-    let store = pj::storage(&app.state.settings);
+    let store = app.state.storage.clone();
     let mut keys = store.keys()?;
     keys.sort();
     let temps = std::fs::read_dir(store.tmp_dir())?.count();
@@ -478,7 +478,7 @@ both_backends! {
         // A process killed between the rename and the commit leaves a file no row references; one
         // killed while receiving leaves a temporary file. The cleanup removes both, never a
         // referenced file, and finds no row whose file is missing.
-        let store = pj::storage(&app.state.settings);
+        let store = app.state.storage.clone();
         let orphan = sha256(b"orphan");
         std::fs::create_dir_all(store.root().join(&orphan[..2]))?;
         std::fs::write(store.root().join(key(&orphan)), b"orphan")?;
@@ -505,12 +505,12 @@ both_backends! {
 
 async fn seed_student_pieces(app: &TestApp) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let file = pdf(6000, 30);
-    let store = pj::storage(&app.state.settings);
+    let store = app.state.storage.clone();
     let mut staging = store.stage(app.state.settings.pj.max_bytes)?;
     std::io::Write::write_all(&mut staging, &file)?;
     let staged = staging.finish()?;
     let at = |d: &str| chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M").ok();
-    let row = |anu: &str, stu: &str| apogee_db::repo::pj::StudentPieceRow {
+    let row = |anu: &str, stu: &str| apogee_app::pj::StudentPieceRow {
         cod_anu: anu.into(),
         cod_etu: 22512345,
         cod_tpj: "PJ01".into(),

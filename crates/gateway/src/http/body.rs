@@ -1,0 +1,60 @@
+//! Request bodies as use cases read them: spooled to a temporary file within a size limit, or
+//! streamed as `Bytes` chunks.
+
+use actix_web::web;
+use apogee_domain::Error;
+
+/// Spools a whole body (REST batch uploads) within `limit` bytes.
+pub async fn spool(payload: web::Payload, limit: usize) -> Result<std::fs::File, Error> {
+    let mut total = 0;
+    apogee_app::upload::spool(payload, limit, &mut total).await
+}
+
+/// `Content-Disposition: attachment` with an ASCII `filename` and, when needed, the exact name
+/// in `filename*` (RFC 6266 / RFC 8187).
+pub fn content_disposition(name: &str) -> actix_web::http::header::HeaderValue {
+    use actix_web::http::header::HeaderValue;
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let mut value = format!("attachment; filename=\"{ascii}\"");
+    if ascii != name {
+        let mut encoded = String::new();
+        for b in name.bytes() {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                encoded.push(char::from(b));
+            } else {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+        value.push_str(&format!("; filename*=UTF-8''{encoded}"));
+    }
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// A file read in chunks on blocking threads.
+pub fn file_stream(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    use std::io::Read as _;
+    futures_util::stream::unfold(Some(file), |state| async move {
+        let mut file = state?;
+        let read = web::block(move || -> std::io::Result<_> {
+            let mut buf = vec![0; 256 * 1024];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok((file, buf))
+        })
+        .await;
+        match read {
+            Ok(Ok((_, buf))) if buf.is_empty() => None,
+            Ok(Ok((file, buf))) => Some((Ok(web::Bytes::from(buf)), Some(file))),
+            Ok(Err(e)) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    })
+}

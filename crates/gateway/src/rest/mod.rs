@@ -1,0 +1,66 @@
+//! The REST API (`/api/v1`, and `/health`, `/metrics`): one file per resource, each handler
+//! extracts, calls one use case of `apogee-app` and maps the answer to its view.
+
+pub mod admissions;
+pub mod cvec;
+pub mod health;
+pub mod ine;
+pub mod journal;
+pub mod lp;
+pub mod lp_batch;
+pub mod me;
+pub mod opi;
+pub mod opi_batch;
+pub mod pj;
+pub mod referential;
+pub mod students;
+
+use actix_web::web;
+
+/// The route table.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let lp = "/laissez-passer/{typLpa}/{id}/{codAnu}/{codEtp}/{codVrsVet}";
+    cfg.route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/api/v1")
+                .route("/me", web::get().to(me::get))
+                .route("/referential", web::get().to(referential::tables))
+                .route("/referential/{table}", web::get().to(referential::list))
+                .route("/referential/{table}", web::put().to(referential::put))
+                .route("/journal", web::get().to(journal::search))
+                .route("/opi", web::get().to(opi::search))
+                .route("/opi/duplicates", web::get().to(opi::duplicates))
+                .route("/opi/batch", web::post().to(opi_batch::post))
+                .route("/opi/{code}", web::put().to(opi::put))
+                .route("/opi/{code}", web::get().to(opi::get))
+                .route("/opi/{code}", web::delete().to(opi::delete))
+                .route("/opi/{code}/voeux", web::delete().to(opi::delete_voeux))
+                .route("/opi/{code}/pj", web::get().to(pj::list))
+                .route("/opi/{code}/pj/{cod_tpj}", web::put().to(pj::put))
+                .route("/opi/{code}/pj/{cod_tpj}", web::get().to(pj::download))
+                .route("/opi/{code}/pj/{cod_tpj}", web::delete().to(pj::delete))
+                .route("/ine/{ine}", web::get().to(ine::get))
+                .route("/laissez-passer", web::get().to(lp::list))
+                .route("/laissez-passer/batch", web::post().to(lp_batch::post))
+                .route("/laissez-passer/batches/{id}", web::get().to(lp_batch::get))
+                .route(lp, web::put().to(lp::put))
+                .route(lp, web::get().to(lp::get))
+                .route(lp, web::delete().to(lp::delete))
+                .route("/etudiants", web::get().to(students::list))
+                .route("/etudiants/batch", web::post().to(students::batch))
+                .route("/etudiants/{codEtu}", web::put().to(students::put))
+                .route("/etudiants/{codEtu}", web::get().to(students::get))
+                .route(
+                    "/etudiants/{cod_etu}/pj/{cod_anu}/{cod_tpj}",
+                    web::put().to(pj::put_student_piece),
+                )
+                .route("/admissions", web::get().to(admissions::list))
+                .route("/admissions/{key}", web::get().to(admissions::of_key))
+                .route("/cvec/check", web::post().to(cvec::check))
+                .route("/cvec/checks", web::get().to(cvec::checks))
+                .route("/cvec/attestations", web::get().to(cvec::attestations))
+                .route("/cvec/attestations", web::put().to(cvec::load)),
+        );
+}
