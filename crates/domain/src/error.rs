@@ -20,8 +20,13 @@ pub enum ErrorKind {
     Forbidden,
     /// The addressed resource does not exist (404).
     NotFound,
-    /// The request conflicts with stored data (409).
+    /// The request conflicts with stored data, or with a request still running (409).
     Conflict,
+    /// The request is well-formed but cannot be processed as sent: an `Idempotency-Key`
+    /// already used for another request (422).
+    Unprocessable,
+    /// The client took too long to send its request (408).
+    RequestTimeout,
     /// The body is larger than the configured limit (413).
     PayloadTooLarge,
     /// The body's media type is not accepted here (415).
@@ -41,6 +46,8 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
+            ErrorKind::Unprocessable => 422,
+            ErrorKind::RequestTimeout => 408,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::Unavailable => 503,
@@ -56,6 +63,8 @@ impl ErrorKind {
             ErrorKind::Forbidden => "Missing scope",
             ErrorKind::NotFound => "Not found",
             ErrorKind::Conflict => "Conflict",
+            ErrorKind::Unprocessable => "Unprocessable request",
+            ErrorKind::RequestTimeout => "Request timeout",
             ErrorKind::PayloadTooLarge => "Payload too large",
             ErrorKind::UnsupportedMediaType => "Unsupported media type",
             ErrorKind::Unavailable => "Service unavailable",
@@ -71,6 +80,8 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::NotFound => "not-found",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::Unprocessable => "unprocessable",
+            ErrorKind::RequestTimeout => "request-timeout",
             ErrorKind::PayloadTooLarge => "payload-too-large",
             ErrorKind::UnsupportedMediaType => "unsupported-media-type",
             ErrorKind::Unavailable => "unavailable",
@@ -218,6 +229,9 @@ pub struct Error {
     pub message: String,
     /// Every failure found, in order (the first one gave `fault_key`).
     pub errors: Vec<FieldError>,
+    /// Seconds after which the same request may succeed (`Retry-After`: a request still
+    /// running, an overload).
+    pub retry_after: Option<u64>,
 }
 
 /// Result alias of the domain.
@@ -231,6 +245,7 @@ impl Error {
             fault_key,
             message: message.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -248,6 +263,7 @@ impl Error {
                 fault_key: first.fault_key.clone(),
                 message: first.message.clone(),
                 errors,
+                retry_after: None,
             },
             None => Error::internal("erreur de validation sans détail"),
         }
@@ -336,6 +352,12 @@ impl Error {
     /// An unexpected failure. The message is shown to callers: keep internals out of it.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, FaultKey::internal(), message)
+    }
+
+    /// The same error, to be retried after `seconds` (`Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// The messages list of a SOAP fault detail: `"<key> : <message>"` per failure.

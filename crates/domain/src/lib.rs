@@ -5,6 +5,8 @@ pub mod batch;
 pub mod cvec;
 pub mod error;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ine;
 pub mod journal;
 pub mod lines;

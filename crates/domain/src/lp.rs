@@ -29,7 +29,7 @@ pub(crate) use crate::opi::dto::leaf;
 /// absent, nil, JSON null and blank all mean "no value".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct LpParams {
     /// `IAPRIMO` or `REINS`.
     #[serde(
@@ -119,6 +119,20 @@ pub struct LpParams {
     /// Exemption / extra-EU fee category (V2).
     #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
     pub cod_cat_exo_ext: Leaf,
+}
+
+crate::opi::dto::object_only!(LpParams);
+
+impl LpParams {
+    /// The parameters as a client that writes `0` for every unset number (PHP `SoapClient`)
+    /// means them: `codVrsVdi` 0 without `codDip` is no diploma, `codEtu` 0 no student number
+    /// ([`crate::text::unset_zero`]). `codDip` with `codVrsVdi` 0 stays, and LP-6 refuses it.
+    pub fn without_unset_numbers(&self) -> LpParams {
+        let mut p = self.clone();
+        crate::text::unset_zero(&mut p.cod_vrs_vdi, p.cod_dip.as_deref());
+        crate::text::unset_zero(&mut p.cod_etu, None);
+        p
+    }
 }
 
 /// Which operation carried the LP.
@@ -701,6 +715,7 @@ fn check_regime(c: &mut Checker, r: &Referential, cod_rgi: &Option<String>, targ
 /// `LP_HORS_DATES`, `LP_REGIME_NON_AUTORISE`). Every message names the row (LP-1).
 pub fn validate(p: &LpParams, version: LpVersion, ctx: &Context<'_>) -> Result<LpIntake, Error> {
     let r = ctx.referential;
+    let p = &p.without_unset_numbers();
     let mut c = Checker::default();
     let typ = check_type(&mut c, p);
     let (num_opi, cod_etu) = check_person(&mut c, p, typ);
@@ -887,6 +902,47 @@ mod tests {
         assert_eq!(p.cod_vrs_vet.as_deref(), Some("1"));
         assert_eq!(present(p.cod_etu.as_deref()), None);
         Ok(())
+    }
+
+    #[test]
+    fn php_zeros_next_to_an_empty_partner_are_absent() -> Result<(), String> {
+        // PHP SoapClient: "" for every unset string, 0 for every unset integer.
+        let php = with(
+            with(with(base(), "codDip", ""), "codVrsVdi", "0"),
+            "codEtu",
+            "0",
+        );
+        let intake = run(&php, LpVersion::V1)?.map_err(|e| e.message)?;
+        assert_eq!(
+            (intake.attributes.cod_dip, intake.attributes.cod_vrs_vdi),
+            (None, None)
+        );
+        assert!(
+            intake.warnings.is_empty(),
+            "codEtu 0 is no identifier: {:?}",
+            intake.warnings
+        );
+        let without_dip = with(base(), "codVrsVdi", "0");
+        assert!(run(&without_dip, LpVersion::V2)?.is_ok());
+        // Real errors stay errors.
+        let key = "technical.parameter.noncoherentinput.codDip";
+        let dip_and_zero = with(with(base(), "codDip", "DIP01"), "codVrsVdi", "0");
+        assert_eq!(fault(&dip_and_zero)?, key);
+        let five_without_dip = with(with(base(), "codDip", ""), "codVrsVdi", "5");
+        assert_eq!(fault(&five_without_dip)?, key);
+        let reins_zero = with(with(base(), "typLpa", "REINS"), "codEtu", "0");
+        assert_eq!(
+            fault(&reins_zero)?,
+            "technical.parameter.noncoherentinput.codEtuobligatoire"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn json_arrays_are_not_parameters() {
+        // Derived, `[]` would be an LP whose every attribute is cleared.
+        assert!(serde_json::from_str::<LpParams>("[]").is_err());
+        assert!(serde_json::from_str::<LpParams>(r#"["IAPRIMO", "2026"]"#).is_err());
     }
 
     #[test]

@@ -88,9 +88,11 @@ fn field_error(key: FaultKey, code: &str, field: &str, message: String) -> Error
 }
 
 /// PJ-1: every listed parameter must be present (not absent, nil or blank); one failure per
-/// missing parameter, key `technical.parameter.noncoherentinput.<field>obligatoire`.
+/// missing parameter, key `technical.parameter.noncoherentinput.<field>obligatoire`. A
+/// `codOpiIntEpo` that cannot be an OPI code is unknown (PJ-2,
+/// `technical.data.nullretrieve.codOpiIntEpo`) before any lookup.
 pub fn check_mandatory(fields: &[(&str, Option<&str>)]) -> Result<(), Error> {
-    let errors: Vec<FieldError> = fields
+    let mut errors: Vec<FieldError> = fields
         .iter()
         .filter(|(_, v)| present(*v).is_none())
         .map(|(name, _)| {
@@ -102,11 +104,39 @@ pub fn check_mandatory(fields: &[(&str, Option<&str>)]) -> Result<(), Error> {
             )
         })
         .collect();
+    // PJ-2 without a lookup: no OPI code (nor alias, a code once sent) has another shape than
+    // OPI-12's, so such a value names no OPI. Storage never sees it (PostgreSQL refuses a NUL
+    // byte in a text parameter).
+    let code = fields
+        .iter()
+        .find(|(name, _)| *name == "codOpiIntEpo")
+        .and_then(|(_, v)| present(*v));
+    if let Some(code) = code
+        && !is_opi_code(code)
+    {
+        errors.push(FieldError::new(
+            FaultKey::null_retrieve("codOpiIntEpo"),
+            "OPI_INCONNUE",
+            Some("codOpiIntEpo".into()),
+            format!(
+                "Aucune OPI n'a le code « {} » (1 à 10 lettres ou chiffres)",
+                code.chars()
+                    .take(40)
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect::<String>()
+            ),
+        ));
+    }
     if errors.is_empty() {
         Ok(())
     } else {
         Err(Error::validation(errors))
     }
+}
+
+/// Whether `code` has the shape of an OPI code (OPI-12: 1 to 10 ASCII letters or digits).
+pub fn is_opi_code(code: &str) -> bool {
+    (1..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// The stored identity of an OPI, as PJ-3 compares it.
@@ -416,6 +446,17 @@ mod tests {
                 2
             ))
         );
+        for code in ["JVM\0WT75DR", "JVMWT75DRZ1", "JVM-WT75", "JVMWТ75DRZ"] {
+            let err = check_mandatory(&[("codOpiIntEpo", Some(code)), ("codTpj", Some("PJ01"))])
+                .err()
+                .map(|e| e.fault_key.to_string());
+            assert_eq!(
+                err.as_deref(),
+                Some("technical.data.nullretrieve.codOpiIntEpo"),
+                "{code:?} names no OPI"
+            );
+        }
+        assert!(check_mandatory(&[("codOpiIntEpo", Some(" ec25a7k3q9 "))]).is_ok());
         assert_eq!(extension_of("archive.tar.GZ").as_deref(), Some("gz"));
         assert_eq!(extension_of(".pdf"), None);
         assert_eq!(extension_of("pdf."), None);

@@ -4,9 +4,13 @@
 //! recognised by namespace URI (any prefix), the body's request wrapper is turned into a JSON
 //! value that the DTOs deserialize from (absent, `xsi:nil` and empty leaves all become `null`;
 //! `item` elements become arrays), and limits are enforced while reading: total size, depth,
-//! element count, text size. DTDs (and so entity declarations and external references) and
-//! processing instructions are refused; only the five predefined entities and character
-//! references are expanded.
+//! element count, attributes per element, text size. DTDs (and so entity declarations and
+//! external references) and processing instructions are refused; only the five predefined
+//! entities and character references are expanded. What is no well-formed XML 1.0, or is
+//! ambiguous, is refused rather than guessed: characters outside XML 1.0 (raw or as references),
+//! duplicate attributes, content after the envelope, text mixed with child elements, a
+//! non-repeatable element given twice (only `item` repeats), a charset contradicting the XML
+//! declaration, UTF-8 or C1 bytes in a message announced as ISO-8859-1/-15.
 //!
 //! [`decode_streaming`] hands the text of one child of the wrapper (`_pj`, an attachment of
 //! several MB in base64) to a [`TextSink`] as it is read, borrowed from the input, instead of
@@ -41,6 +45,8 @@ pub struct Limits {
     pub max_elements: usize,
     /// Largest text of one element, in bytes.
     pub max_text_bytes: usize,
+    /// Most attributes on one element (the contract's elements carry at most three).
+    pub max_attributes: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +56,7 @@ impl Default for Limits {
             max_depth: 32,
             max_elements: 20_000,
             max_text_bytes: 16 * 1024 * 1024,
+            max_attributes: 64,
         }
     }
 }
@@ -96,7 +103,8 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let pos = decl.find("encoding")?;
     let rest = decl[pos + 8..].trim_start().strip_prefix('=')?.trim_start();
     let quote = rest.chars().next()?;
-    let rest = &rest[1..];
+    // The "quote" may be any character in a malformed declaration: skip it whole.
+    let rest = &rest[quote.len_utf8()..];
     let close = rest.find(quote)?;
     Some(rest[..close].to_ascii_lowercase())
 }
@@ -116,15 +124,54 @@ fn latin9(b: u8) -> char {
     }
 }
 
+/// The supported charsets, by their canonical name.
+fn canonical(charset: &str) -> &str {
+    match charset {
+        "utf-8" | "utf8" => "utf-8",
+        "iso-8859-1" | "latin1" | "iso_8859-1" | "l1" => "iso-8859-1",
+        "iso-8859-15" | "latin-9" | "latin9" | "iso_8859-15" => "iso-8859-15",
+        other => other,
+    }
+}
+
+/// A message announced as ISO-8859-1/-15 must be that: bytes 0x80–0x9F are undefined there
+/// (C1 controls), and valid multi-byte UTF-8 is a UTF-8 message mislabelled, which would be
+/// stored as mojibake (`rÃ©orientation`).
+fn check_latin(bytes: &[u8], charset: &str) -> Result<(), SoapError> {
+    if let Some(at) = bytes.iter().position(|b| (0x80..=0x9F).contains(b)) {
+        return Err(SoapError::client(format!(
+            "Octet 0x{:02X} (position {at}) non défini en {}: le message est-il en UTF-8 ?",
+            bytes[at],
+            charset.to_ascii_uppercase()
+        )));
+    }
+    if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
+        return Err(SoapError::client(format!(
+            "Message annoncé {} mais écrit en UTF-8 (séquences multi-octets) : annoncez charset=utf-8",
+            charset.to_ascii_uppercase()
+        )));
+    }
+    Ok(())
+}
+
 /// The message as UTF-8 text, decoded with the charset of the HTTP header, else of the XML
-/// declaration, else UTF-8 (BOM allowed). UTF-8, ISO-8859-1 and ISO-8859-15 are supported.
+/// declaration, else UTF-8 (BOM allowed). UTF-8, ISO-8859-1 and ISO-8859-15 are supported. A
+/// header and a declaration that disagree are refused unless the message is pure ASCII (then
+/// every supported reading is the same).
 pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Result<Cow<'a, str>, SoapError> {
-    let charset = content_type
-        .and_then(charset_of)
-        .or_else(|| declared_encoding(bytes))
-        .unwrap_or_else(|| "utf-8".into());
-    match charset.as_str() {
-        "utf-8" | "utf8" => {
+    let header = content_type.and_then(charset_of);
+    let declared = declared_encoding(bytes);
+    if let (Some(h), Some(d)) = (&header, &declared)
+        && canonical(h) != canonical(d)
+        && !(bytes.is_ascii() && ["utf-8", "iso-8859-1", "iso-8859-15"].contains(&canonical(d)))
+    {
+        return Err(SoapError::client(format!(
+            "Encodages contradictoires : charset={h} dans l'en-tête HTTP, encoding=\"{d}\" dans la déclaration XML"
+        )));
+    }
+    let charset = header.or(declared).unwrap_or_else(|| "utf-8".into());
+    match canonical(&charset) {
+        "utf-8" => {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|e| {
                 SoapError::client(format!(
@@ -133,10 +180,12 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Result<Cow<'a
                 ))
             })
         }
-        "iso-8859-1" | "latin1" | "iso_8859-1" | "l1" => {
+        "iso-8859-1" => {
+            check_latin(bytes, &charset)?;
             Ok(Cow::Owned(bytes.iter().map(|b| char::from(*b)).collect()))
         }
-        "iso-8859-15" | "latin-9" | "latin9" | "iso_8859-15" => {
+        "iso-8859-15" => {
+            check_latin(bytes, &charset)?;
             Ok(Cow::Owned(bytes.iter().map(|b| latin9(*b)).collect()))
         }
         other => Err(SoapError::client(format!(
@@ -157,6 +206,52 @@ struct Frame {
     xop_href: Option<String>,
     /// The text goes to the sink (the streamed child of the wrapper).
     sink: bool,
+}
+
+/// `Char` of XML 1.0: tab, line feed, carriage return, and from U+0020 on, except U+FFFE and
+/// U+FFFF (a Rust `char` is never a surrogate).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Refuses text with a character outside XML 1.0 (a NUL, a C0 control, U+FFFE/U+FFFF), naming
+/// the element it is in when there is one.
+fn check_xml_chars(text: &[u8], stack: &[Frame]) -> Result<(), SoapError> {
+    let control = text
+        .iter()
+        .position(|b| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+    let noncharacter = || {
+        let mut from = 0;
+        while let Some(p) = text[from..].iter().position(|b| *b == 0xEF) {
+            let at = from + p;
+            if text.get(at + 1) == Some(&0xBF) && matches!(text.get(at + 2), Some(0xBE | 0xBF)) {
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    };
+    let Some(at) = control.or_else(noncharacter) else {
+        return Ok(());
+    };
+    let c = String::from_utf8_lossy(&text[at..text.len().min(at + 3)])
+        .chars()
+        .next()
+        .unwrap_or_default();
+    let err = match stack.last() {
+        Some(top) => SoapError::client(format!(
+            "Caractère U+{:04X} interdit en XML 1.0 dans l'élément {}",
+            u32::from(c),
+            top.name
+        ))
+        .at(top.name.clone()),
+        None => SoapError::client(format!(
+            "Caractère U+{:04X} (position {at}) interdit en XML 1.0",
+            u32::from(c)
+        )),
+    };
+    Err(err)
 }
 
 fn unexpected(e: quick_xml::Error) -> SoapError {
@@ -240,13 +335,20 @@ fn decode_inner(
                 ));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
+                if state.depth == 0 && state.seen_envelope {
+                    return Err(after_envelope());
+                }
                 state.start(&reader, e, limits, streamed)?;
                 if matches!(event, Event::Empty(_)) {
-                    state.close();
+                    state.close()?;
                 }
             }
-            Event::End(_) => state.close(),
+            Event::End(_) => state.close()?,
             Event::Text(t) => {
+                if state.depth == 0 && !t.as_bytes().trim_ascii().is_empty() {
+                    return Err(outside_envelope(&state));
+                }
+                check_xml_chars(t.as_bytes(), &state.stack)?;
                 if let Some(out) = streaming(&state.stack, &mut sink) {
                     out.text(t.as_bytes())?;
                 } else {
@@ -258,6 +360,10 @@ fn decode_inner(
                 }
             }
             Event::CData(t) => {
+                if state.depth == 0 {
+                    return Err(outside_envelope(&state));
+                }
+                check_xml_chars(t.as_bytes(), &state.stack)?;
                 let content = t.into_inner();
                 if let Some(out) = streaming(&state.stack, &mut sink) {
                     out.text(content.as_bytes())?;
@@ -266,7 +372,14 @@ fn decode_inner(
                 }
             }
             Event::GeneralRef(r) => {
-                if let Some(c) = reference(&r)? {
+                if state.depth == 0 {
+                    return Err(outside_envelope(&state));
+                }
+                let c = reference(&r).map_err(|e| match state.stack.last() {
+                    Some(top) => e.at(top.name.clone()),
+                    None => e,
+                })?;
+                if let Some(c) = c {
                     let mut buf = [0; 4];
                     let c = c.encode_utf8(&mut buf);
                     if let Some(out) = streaming(&state.stack, &mut sink) {
@@ -279,16 +392,40 @@ fn decode_inner(
             Event::Eof => break,
         }
     }
+    // What is outside text: markup, attribute values, comments.
+    check_xml_chars(text.as_bytes(), &[])?;
     state.finish()
 }
 
-/// The character of a reference: a character reference, or one of the five predefined
-/// entities (any other entity is refused).
+fn after_envelope() -> SoapError {
+    SoapError::client("Contenu après la fin de l'enveloppe SOAP : un message a une seule racine")
+}
+
+fn outside_envelope(state: &State) -> SoapError {
+    if state.seen_envelope {
+        after_envelope()
+    } else {
+        SoapError::client("Texte avant l'enveloppe SOAP")
+    }
+}
+
+/// The character of a reference: a character reference (to an XML 1.0 character), or one of
+/// the five predefined entities (any other entity is refused).
 fn reference(r: &BytesRef<'_>) -> Result<Option<char>, SoapError> {
     if r.is_char_ref() {
-        return r
+        let c = r
             .resolve_char_ref()
-            .map_err(|e| SoapError::client(format!("Référence de caractère invalide : {e}")));
+            .map_err(|e| SoapError::client(format!("Référence de caractère invalide : {e}")))?;
+        if let Some(c) = c
+            && !is_xml_char(c)
+        {
+            return Err(SoapError::client(format!(
+                "Référence de caractère &{}; : U+{:04X} interdit en XML 1.0",
+                r.as_ref(),
+                u32::from(c)
+            )));
+        }
+        return Ok(c);
     }
     match r.as_ref() {
         "amp" => Ok(Some('&')),
@@ -333,6 +470,7 @@ impl State {
                 limits.max_depth
             )));
         }
+        check_attributes(e, limits)?;
         let local = e.local_name().as_ref().to_owned();
         if self.depth == 1 {
             self.start_envelope(ns, &local)
@@ -461,7 +599,7 @@ impl State {
     }
 
     /// An element ends.
-    fn close(&mut self) {
+    fn close(&mut self) -> Result<(), SoapError> {
         close(
             &mut self.stack,
             &mut self.body,
@@ -469,7 +607,7 @@ impl State {
             &mut self.in_header,
             &mut self.in_body,
             self.header_depth,
-        );
+        )
     }
 
     /// The request, once the whole message is read.
@@ -528,6 +666,41 @@ fn push_text(stack: &mut [Frame], text: &str, limits: &Limits) -> Result<(), Soa
     Ok(())
 }
 
+/// Every attribute of an element well formed, none twice, at most `max_attributes`.
+fn check_attributes(e: &BytesStart<'_>, limits: &Limits) -> Result<(), SoapError> {
+    if e.attributes_raw().trim_ascii().is_empty() {
+        return Ok(());
+    }
+    let name = e.local_name().as_ref().to_owned();
+    for (n, attr) in e.attributes().enumerate() {
+        if n >= limits.max_attributes {
+            return Err(SoapError::client(format!(
+                "Trop d'attributs sur l'élément {name} (maximum {})",
+                limits.max_attributes
+            ))
+            .at(name));
+        }
+        let attr = attr.map_err(|err| {
+            SoapError::client(format!("Attribut mal formé sur l'élément {name} : {err}"))
+                .at(name.clone())
+        })?;
+        // Raw control characters were refused with the message; references are resolved here.
+        if attr.value.contains("&#") {
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| SoapError::client(format!("Valeur d'attribut invalide : {err}")))?;
+            if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+                return Err(SoapError::client(format!(
+                    "Attribut de l'élément {name} : caractère U+{:04X} interdit en XML 1.0",
+                    u32::from(c)
+                ))
+                .at(name));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn close(
     stack: &mut Vec<Frame>,
     body: &mut Option<Value>,
@@ -535,11 +708,18 @@ fn close(
     in_header: &mut bool,
     in_body: &mut bool,
     header_depth: usize,
-) {
+) -> Result<(), SoapError> {
     if *in_body
         && *depth >= 3
         && let Some(done) = stack.pop()
     {
+        if done.has_children && !done.skip && !done.text.trim().is_empty() {
+            return Err(SoapError::client(format!(
+                "Texte mêlé aux éléments de {} : un bloc ne contient que des éléments",
+                done.name
+            ))
+            .at(done.name));
+        }
         {
             let value = if done.nil {
                 Value::Null
@@ -576,6 +756,12 @@ fn close(
                         if let Value::Array(items) = slot {
                             items.push(value);
                         }
+                    } else if parent.children.contains_key(&done.name) {
+                        return Err(SoapError::client(format!(
+                            "Élément {} répété dans {} : une seule occurrence attendue",
+                            done.name, parent.name
+                        ))
+                        .at(done.name));
                     } else {
                         parent.children.insert(done.name, value);
                     }
@@ -592,6 +778,7 @@ fn close(
         *in_body = false;
     }
     *depth = depth.saturating_sub(1);
+    Ok(())
 }
 
 fn attribute(
@@ -612,6 +799,12 @@ fn attribute(
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|err| SoapError::client(format!("Valeur d'attribut invalide : {err}")))?;
+            if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+                return Err(SoapError::client(format!(
+                    "Attribut {local} : caractère U+{:04X} interdit en XML 1.0",
+                    u32::from(c)
+                )));
+            }
             return Ok(Some(value.into_owned()));
         }
     }
@@ -638,4 +831,190 @@ fn check_must_understand(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fuzzer finding (`fuzz/regressions/opi_dto/`): a non-ASCII character where the
+    /// declaration's quote belongs panicked (byte slicing inside the character).
+    #[test]
+    fn a_non_ascii_quote_in_the_xml_declaration_is_no_panic() {
+        let odd = "<?xml version='1.0' encoding=\u{671}TF-8'?><a/>";
+        assert_eq!(declared_encoding(odd.as_bytes()), None);
+        assert!(decode(odd.as_bytes(), None, &Limits::default()).is_err());
+        let odd = "<?xml version='1.0' encoding=\u{feff}x\u{feff}?><a/>";
+        assert_eq!(declared_encoding(odd.as_bytes()).as_deref(), Some("x"));
+        assert!(decode(odd.as_bytes(), None, &Limits::default()).is_err());
+        assert_eq!(
+            declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-15'?>").as_deref(),
+            Some("iso-8859-15")
+        );
+    }
+
+    const ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+    fn envelope(body: &str) -> String {
+        format!(
+            "<?xml version='1.0' encoding='UTF-8'?><E:Envelope xmlns:E='{ENV}'><E:Body><s:op xmlns:s='urn:s'>{body}</s:op></E:Body></E:Envelope>"
+        )
+    }
+
+    fn refused(bytes: &[u8], content_type: Option<&str>) -> SoapError {
+        match decode(bytes, content_type, &Limits::default()) {
+            Ok(r) => panic!("accepted: {r:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_repeated_element_is_refused_but_items_repeat() {
+        let e = refused(envelope("<a><nom>X</nom><nom>Y</nom></a>").as_bytes(), None);
+        assert_eq!(
+            (e.code, e.element.as_deref()),
+            (FaultCode::Client, Some("nom"))
+        );
+        assert_eq!(
+            e.fault_key().to_string(),
+            "technical.parameter.noncoherentinput.nom"
+        );
+        let e = refused(envelope("<a><n/></a><a/>").as_bytes(), None);
+        assert_eq!(e.element.as_deref(), Some("a"));
+        let ok = decode(
+            envelope("<l><item>1</item><item>2</item></l>").as_bytes(),
+            None,
+            &Limits::default(),
+        );
+        assert_eq!(
+            ok.map(|r| r.body["l"]["item"].clone()),
+            Ok(serde_json::json!(["1", "2"]))
+        );
+    }
+
+    #[test]
+    fn text_mixed_with_elements_is_refused() {
+        let e = refused(envelope("<a>JVM<b>1</b></a>").as_bytes(), None);
+        assert_eq!(e.element.as_deref(), Some("a"));
+        assert!(
+            decode(
+                envelope("<a>\n  <b>1</b>\n</a>").as_bytes(),
+                None,
+                &Limits::default()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn content_after_the_envelope_is_refused() {
+        for tail in [
+            "<E:Envelope xmlns:E='x'/>",
+            "texte",
+            "<![CDATA[x]]>",
+            "&amp;",
+        ] {
+            let msg = format!("{}{tail}", envelope("<a>1</a>"));
+            assert!(
+                refused(msg.as_bytes(), None).message.contains("après"),
+                "{tail}"
+            );
+        }
+        let msg = format!("{}\r\n<!-- fin -->\n", envelope("<a>1</a>"));
+        assert!(decode(msg.as_bytes(), None, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn characters_outside_xml_1_0_are_refused_raw_or_as_references() {
+        for body in [
+            "<a>A\u{0}B</a>",
+            "<a>A\u{1b}B</a>",
+            "<a>\u{FFFE}</a>",
+            "<a>A&#0;</a>",
+            "<a>&#x1F;</a>",
+            "<a x='&#1;'>1</a>",
+        ] {
+            let e = refused(envelope(body).as_bytes(), None);
+            assert_eq!(e.code, FaultCode::Client, "{body}");
+            assert!(e.message.contains("XML"), "{body}: {}", e.message);
+        }
+        assert!(
+            decode(
+                envelope("<a>\tA&#9;&#xA;\u{85}é</a>").as_bytes(),
+                None,
+                &Limits::default()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn duplicate_and_innumerable_attributes_are_refused() {
+        let e = refused(envelope("<a x='1' x='2'>1</a>").as_bytes(), None);
+        assert_eq!(e.element.as_deref(), Some("a"));
+        let many: String = (0..65).map(|i| format!(" a{i}='1'")).collect();
+        let e = refused(envelope(&format!("<a{many}>1</a>")).as_bytes(), None);
+        assert!(e.message.contains("Trop d'attributs"), "{}", e.message);
+        let enough: String = (0..64).map(|i| format!(" a{i}='1'")).collect();
+        assert!(
+            decode(
+                envelope(&format!("<a{enough}>1</a>")).as_bytes(),
+                None,
+                &Limits::default()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn charsets_are_read_as_announced_or_refused() {
+        let latin = envelope("<a>r\u{e9}orientation</a>").replace("UTF-8", "ISO-8859-1");
+        let latin_bytes: Vec<u8> = latin.chars().map(|c| c as u8).collect();
+        let ok = decode(&latin_bytes, None, &Limits::default());
+        assert_eq!(
+            ok.map(|r| r.body["a"].clone()),
+            Ok(serde_json::json!("réorientation"))
+        );
+        // UTF-8 announced as Latin-1, by the header or the declaration.
+        let utf8 = envelope("<a>réorientation</a>");
+        let e = refused(utf8.as_bytes(), Some("text/xml; charset=ISO-8859-1"));
+        assert!(
+            e.message.contains("Encodages contradictoires"),
+            "{}",
+            e.message
+        );
+        let e = refused(latin.as_bytes(), None);
+        assert!(e.message.contains("UTF-8"), "{}", e.message);
+        // C1 bytes are no ISO-8859-1 characters.
+        let mut c1 = latin_bytes.clone();
+        let at = c1.iter().position(|b| *b == 0xE9).unwrap_or_default();
+        c1[at] = 0x85;
+        assert!(
+            refused(&c1, Some("text/xml; charset=iso-8859-1"))
+                .message
+                .contains("0x85")
+        );
+        // A header and a declaration that disagree: refused unless the message is ASCII.
+        let e = refused(&latin_bytes, Some("text/xml; charset=UTF-8"));
+        assert!(
+            e.message.contains("Encodages contradictoires"),
+            "{}",
+            e.message
+        );
+        let ascii = envelope("<a>1</a>").replace("UTF-8", "ISO-8859-1");
+        assert!(
+            decode(
+                ascii.as_bytes(),
+                Some("text/xml; charset=utf-8"),
+                &Limits::default()
+            )
+            .is_ok()
+        );
+        let utf16 = envelope("<a>1</a>").replace("UTF-8", "UTF-16");
+        assert!(
+            refused(utf16.as_bytes(), Some("text/xml; charset=ISO-8859-1"))
+                .message
+                .contains("contradictoires")
+        );
+    }
 }

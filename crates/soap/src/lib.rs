@@ -5,6 +5,8 @@
 
 pub mod decode;
 pub mod encode;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mtom;
 pub mod ops;
 pub mod request;
@@ -45,6 +47,9 @@ pub struct SoapError {
     pub code: FaultCode,
     /// French explanation.
     pub message: String,
+    /// The element (or parameter) at fault, when there is one: it names the fault key
+    /// (`technical.parameter.noncoherentinput.<element>`).
+    pub element: Option<String>,
 }
 
 impl SoapError {
@@ -53,7 +58,14 @@ impl SoapError {
         SoapError {
             code,
             message: message.into(),
+            element: None,
         }
+    }
+
+    /// The same error, naming the element at fault.
+    pub fn at(mut self, element: impl Into<String>) -> Self {
+        self.element = Some(element.into());
+        self
     }
 
     /// A `Client` error (malformed request).
@@ -66,7 +78,12 @@ impl SoapError {
         match self.code {
             FaultCode::VersionMismatch => apogee_domain::FaultKey::noncoherent("versionSoap"),
             FaultCode::MustUnderstand => apogee_domain::FaultKey::noncoherent("header"),
-            _ => apogee_domain::FaultKey::noncoherent("message"),
+            // The wire's `_codEtu` is the key's `codEtu`.
+            _ => apogee_domain::FaultKey::noncoherent(
+                self.element
+                    .as_deref()
+                    .map_or("message", |e| e.trim_start_matches('_')),
+            ),
         }
     }
 }

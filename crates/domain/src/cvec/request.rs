@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// `POST /api/v1/cvec/check` body.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckRequest {
     /// Attestation code: number + first letters of the surname (CVEC-3 normalisation).
     pub code: Option<String>,
@@ -41,6 +41,8 @@ pub struct CheckRequest {
     /// `COD_IND_OPI` of an OPI person (CVEC-13); must exist.
     pub cod_ind_opi: Option<i64>,
 }
+
+crate::opi::dto::object_only!(@de CheckRequest);
 
 fn field_error(field: &str, code: &str, message: impl Into<String>) -> FieldError {
     FieldError::new(
@@ -127,6 +129,26 @@ pub fn validate(
             "nom : 80 caractères au plus",
         ));
     }
+    for (field, value) in [
+        ("nom", &req.nom),
+        ("nomUsage", &req.nom_usage),
+        ("prenom", &req.prenom),
+        ("ine", &req.ine),
+        ("codRgi", &req.cod_rgi),
+        ("codStu", &req.cod_stu),
+        ("codCatExoExt", &req.cod_cat_exo_ext),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            errors.push(field_error(
+                field,
+                "REQUETE_INVALIDE",
+                format!("{field} : caractères de contrôle interdits"),
+            ));
+        }
+    }
     let ine = present(req.ine.as_deref()).map(crate::ine::normalize);
     if ine.as_ref().is_some_and(|i| i.chars().count() != 11) {
         errors.push(field_error(
@@ -197,5 +219,63 @@ pub fn validate(
             exempt,
         }),
         _ => Err(Error::validation(errors)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(body: &str) -> Result<Result<Checked, Error>, serde_json::Error> {
+        let req: CheckRequest = serde_json::from_str(body)?;
+        Ok(validate(&req, Exemptions::default(), Some("2026")))
+    }
+
+    fn keys(e: &Error) -> Vec<String> {
+        e.errors.iter().map(|f| f.fault_key.to_string()).collect()
+    }
+
+    #[test]
+    fn a_request_names_its_person_and_code() -> Result<(), serde_json::Error> {
+        let ok = check(
+            r#"{"code": "VER1ABCDEF12MARTI", "nom": "MARTIN", "dateNaissance": "2005-03-14"}"#,
+        )?;
+        let ok = ok.map_err(|e| serde_json::Error::io(std::io::Error::other(e.message)))?;
+        assert_eq!(ok.year, "2026");
+        Ok(())
+    }
+
+    #[test]
+    fn control_characters_are_refused() -> Result<(), serde_json::Error> {
+        for (field, body) in [
+            (
+                "nom",
+                r#"{"code": "VER1ABCDEF12MARTI", "nom": "MAR\u0000TIN", "dateNaissance": "2005-03-14"}"#,
+            ),
+            (
+                "prenom",
+                r#"{"code": "VER1ABCDEF12MARTI", "nom": "MARTIN", "prenom": "L\u0007A", "dateNaissance": "2005-03-14"}"#,
+            ),
+            (
+                "ine",
+                r#"{"code": "VER1ABCDEF12MARTI", "ine": "0123456789\u0000"}"#,
+            ),
+        ] {
+            match check(body)? {
+                Ok(_) => panic!("{field}: accepted"),
+                Err(e) => assert!(
+                    keys(&e).contains(&format!("technical.parameter.noncoherentinput.{field}")),
+                    "{field}: {:?}",
+                    keys(&e)
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn arrays_are_not_requests() {
+        assert!(serde_json::from_str::<CheckRequest>("[]").is_err());
+        assert!(serde_json::from_str::<CheckRequest>(r#"["VER1ABCDEF12MARTI"]"#).is_err());
     }
 }

@@ -68,7 +68,7 @@ pub struct BlocageDto {
 /// stored list unchanged; a present one (even empty) replaces it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct EtudiantDto {
     /// Student number, 1 to 8 digits.
     #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
@@ -98,6 +98,8 @@ pub struct EtudiantDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocages: Option<Vec<BlocageDto>>,
 }
+
+crate::opi::dto::object_only!(EtudiantDto);
 
 /// A checked annual enrolment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

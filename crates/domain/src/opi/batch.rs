@@ -393,7 +393,7 @@ fn pegase_candidat(
     let pays_nai = country(r, row.get(&["code_pays_naissance"]));
     let commune_nai = row.get(&["code_commune_naissance"]);
     let (typ, dep) = match (pays_nai.as_deref(), &commune_nai) {
-        (Some("100") | None, Some(com)) if com.len() == 5 => {
+        (Some("100") | None, Some(com)) if com.len() == 5 && com.is_ascii() => {
             let dep = if com.starts_with("97") {
                 com[..3].to_owned()
             } else {
@@ -637,5 +637,35 @@ pub fn read_records<R: Read>(
             pegase_records(referential, candidat, candidature)
         }
         Format::Parcoursup => parcoursup_records(referential, take("body")?, target),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fuzzer harness finding (`fuzz/regressions/opi_batch/`): a 5-byte birth commune holding a
+    /// non-ASCII character panicked (its department was cut inside the character); it now gives
+    /// no department, as any commune that is not an INSEE code.
+    #[test]
+    fn a_non_ascii_birth_commune_is_no_panic() -> Result<(), String> {
+        let r = crate::fuzzing::build_referential()?;
+        let candidat = "numero_candidat;nom_famille;prenom;date_naissance;code_commune_naissance\n\
+                        1;A;B;2005-01-01;2\u{e9}56\n2;C;D;2005-01-01;25056\n";
+        let candidature = "numero_candidat;code_voeu\n1;L1-DEMO-1\n2;L1-DEMO-1\n";
+        let records = pegase_records(&r, candidat.as_bytes(), candidature.as_bytes())
+            .map_err(|e| e.message)?;
+        let birth = |i: usize| {
+            records[i]
+                .dto
+                .as_ref()
+                .ok()
+                .and_then(|d| d.individu.clone())
+                .and_then(|i| i.donnees_naissance)
+                .map(|n| (n.cod_typ_dep_pay_nai, n.cod_dep_pay_nai))
+        };
+        assert_eq!(birth(0), Some((None, None)));
+        assert_eq!(birth(1), Some((Some("D".into()), Some("025".into()))));
+        Ok(())
     }
 }

@@ -39,6 +39,18 @@ pub fn path(prefix: &str, name: &str) -> String {
     }
 }
 
+/// Whether `c` may appear in a person's name (OPI-12): a letter of the Latin script (ASCII,
+/// Latin-1 Supplement, Latin Extended-A and -B, Latin Extended Additional, or a combining accent
+/// of a decomposed letter), a space, a hyphen or an apostrophe. A Cyrillic or Greek look-alike
+/// (`LEGRАND` with U+0410) is refused: Apogée stores names in Latin-9, and the look-alike would
+/// silently drop out of the normalised name every identity comparison uses.
+fn name_char(c: char) -> bool {
+    matches!(c, ' ' | '-' | '\'' | '’')
+        || c.is_ascii_alphabetic()
+        || (c.is_alphabetic() && matches!(u32::from(c), 0xC0..=0x24F | 0x1E00..=0x1EFF))
+        || matches!(u32::from(c), 0x300..=0x36F)
+}
+
 fn element(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path)
 }
@@ -121,16 +133,13 @@ impl Checker {
             self.text(raw, path, max)
         }?;
         let collapsed = v.split_whitespace().collect::<Vec<_>>().join(" ");
-        if collapsed
-            .chars()
-            .all(|ch| ch.is_alphabetic() || matches!(ch, ' ' | '-' | '\'' | '’'))
-        {
+        if collapsed.chars().all(name_char) {
             Some(collapsed)
         } else {
             self.invalid(
                 "NOM_INVALIDE",
                 path,
-                format!("{} : « {v} » ne doit contenir que des lettres, espaces, traits d'union et apostrophes", element(path)),
+                format!("{} : « {v} » ne doit contenir que des lettres latines (accents permis), espaces, traits d'union et apostrophes", element(path)),
             );
             None
         }

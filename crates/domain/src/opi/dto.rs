@@ -20,12 +20,52 @@ pub(crate) fn leaf<'de, D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
     })
 }
 
+/// `Deserialize` from a JSON object only, for structs whose derives are declared
+/// `#[serde(remote = "Self")]` (the derived code becomes inherent functions that these trait
+/// impls call). A derived struct also reads a JSON array positionally: `[]` would be an empty
+/// payload (for an LP, "clear every attribute"), `["IAPRIMO", …]` a payload by position. No
+/// client means either: they are refused as "object expected". `serialize` forwards to the
+/// derived code.
+macro_rules! object_only {
+    (@de $t:ty) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct ObjectOnly;
+                impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("un objet JSON (", stringify!($t), ")"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<$t, A::Error> {
+                        <$t>::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(ObjectOnly)
+            }
+        }
+    };
+    ($($t:ty),* $(,)?) => {
+        $(
+            $crate::opi::dto::object_only!(@de $t);
+            impl serde::Serialize for $t {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    <$t>::serialize(self, s)
+                }
+            }
+        )*
+    };
+}
+pub(crate) use object_only;
+
 macro_rules! dto {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "camelCase", default)]
+        #[serde(remote = "Self", rename_all = "camelCase", default)]
         pub struct $name {
             $(
                 $(#[$fm])*
@@ -33,6 +73,7 @@ macro_rules! dto {
                 pub $field: Leaf,
             )*
         }
+        object_only!($name);
     };
 }
 
@@ -127,7 +168,7 @@ dto!(
 /// `MAJOpiIndDTO6` (`individu`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct Individu {
     /// Student number, when the person is already known.
     #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
@@ -167,7 +208,7 @@ pub struct Individu {
 /// `MAJOpiVoeuDTO3` (`voeux/item`): 23 leaves and two blocks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct Voeu {
     #[allow(missing_docs)]
     #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
@@ -249,7 +290,7 @@ pub struct Voeu {
 /// `TableauVoeu3` (`voeux`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct Voeux {
     /// Meaning undocumented; accepted and ignored (OPI-15 f).
     #[serde(deserialize_with = "leaf", skip_serializing_if = "Option::is_none")]
@@ -262,7 +303,7 @@ pub struct Voeux {
 /// `DonneesOpiDTO10` (`_donneesOpi`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct DonneesOpi {
     /// Address during the academic year.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,7 +328,114 @@ pub struct DonneesOpi {
     pub donnees_these: Option<These>,
 }
 
+object_only!(Individu, Voeu, Voeux, DonneesOpi);
+
+/// Whether no leaf of `leaves` carries a value.
+fn none_present(leaves: &[&Leaf]) -> bool {
+    leaves
+        .iter()
+        .all(|l| crate::text::present(l.as_deref()).is_none())
+}
+
+impl DonneesOpi {
+    /// The payload as a client that writes `0` for every unset number and `""` for every unset
+    /// string (PHP `SoapClient`, `soap-contract.md` §10) means it: a `0` where 0 is no valid
+    /// value, next to an empty partner field, is absent ([`crate::text::unset_zero`]):
+    /// `codEtuOpi` 0 (no student number is 0); in a vœu and in `donneesThese`, `codVrsVdi` 0
+    /// without `codDip` and (thèse) `codVrsVet` 0 without `codEtp`; a convocation without
+    /// `datCvc` at 0 h 0 (the whole block); in a `dac` or `donneesThese` that carries no text at
+    /// all, its numbers 0 (an unset PHP object). A zero next to a given partner stays, and the
+    /// rules refuse it. Blocks left with no value count as absent, like nil ones.
+    pub fn without_unset_numbers(&self) -> DonneesOpi {
+        use crate::text::unset_zero;
+        let mut d = self.clone();
+        if let Some(i) = d.individu.as_mut() {
+            unset_zero(&mut i.cod_etu_opi, None);
+        }
+        for v in d.voeux.iter_mut().flat_map(|v| v.item.iter_mut()) {
+            v.unset_numbers();
+        }
+        if let Some(t) = d.donnees_these.as_mut() {
+            unset_zero(&mut t.cod_vrs_vdi, t.cod_dip.as_deref());
+            unset_zero(&mut t.cod_vrs_vet, t.cod_etp.as_deref());
+            let texts = [
+                &t.cod_dip,
+                &t.cod_etp,
+                &t.cod_ths_trv,
+                &t.lib_ths,
+                &t.lib_ths_lng,
+                &t.cod_lng,
+                &t.cod_edo,
+                &t.cod_eqr,
+            ];
+            if none_present(&texts) {
+                for n in [
+                    &mut t.cod_dis,
+                    &mut t.cod_per_dir,
+                    &mut t.cod_per_cdr,
+                    &mut t.cod_per_cdr2,
+                ] {
+                    unset_zero(n, None);
+                }
+            }
+        }
+        if let Some(a) = d.dac.as_mut() {
+            let texts = [
+                &a.cod_cur_opi,
+                &a.cod_dac,
+                &a.cod_dep_pay,
+                &a.cod_dip_cur,
+                &a.cod_etb,
+                &a.cod_tpe,
+                &a.cod_typ_dep_pay,
+                &a.daa_uni_dac,
+                &a.dip_cur,
+                &a.lib_cmt_dac,
+                &a.tem_obt_cur_vae,
+                &a.tem_obt_dac,
+            ];
+            if none_present(&texts) {
+                unset_zero(&mut a.cod_nif, None);
+                unset_zero(&mut a.nbr_crd_cur, None);
+            }
+        }
+        d
+    }
+}
+
 impl Voeu {
+    /// [`DonneesOpi::without_unset_numbers`] on one vœu; a convocation or external access title
+    /// left with no value is removed.
+    fn unset_numbers(&mut self) {
+        use crate::text::unset_zero;
+        unset_zero(&mut self.cod_vrs_vdi, self.cod_dip.as_deref());
+        // 0 h 0 is a time, but without a date it is the unset convocation of a PHP object;
+        // 14 h 0 without a date keeps its minutes (the rules judge it).
+        let unset = |n: &Leaf| {
+            crate::text::present(n.as_deref()).is_none() || crate::text::is_zero(n.as_deref())
+        };
+        if self.convocation.as_ref().is_some_and(|c| {
+            crate::text::present(c.dat_cvc.as_deref()).is_none()
+                && unset(&c.dhh_cvc)
+                && unset(&c.dmn_cvc)
+        }) {
+            self.convocation = None;
+        }
+        if let Some(t) = &self.titre_acces_externe {
+            let leaves = [
+                &t.cod_dac_opi,
+                &t.cod_dep_pay_dac_opi,
+                &t.cod_etb_dac_opi,
+                &t.cod_tpe_dac_opi,
+                &t.cod_typ_dep_pay_dac_opi,
+                &t.daa_dac_opi,
+            ];
+            if none_present(&leaves) {
+                self.titre_acces_externe = None;
+            }
+        }
+    }
+
     /// Whether every leaf and block is absent (the "delete every vœu" item, OPI-15 b).
     pub fn is_empty(&self) -> bool {
         let blank = |l: &Leaf| crate::text::present(l.as_deref()).is_none();
@@ -346,6 +494,101 @@ mod tests {
         assert!(voeux.item[1].is_empty());
         let bac: Bac = serde_json::from_str(r#"{"codSpe1BacTer":"D001","codOpt4Bac":null}"#)?;
         assert_eq!(bac.cod_spe1_bac_ter.as_deref(), Some("D001"));
+        Ok(())
+    }
+
+    #[test]
+    fn json_arrays_are_not_read_as_objects() {
+        // A derived struct would read `[]` as an all-absent payload and `["x", …]` by position.
+        assert!(serde_json::from_str::<DonneesOpi>("[]").is_err());
+        assert!(serde_json::from_str::<EtatCivil>(r#"["1", "F", "LEGRAND"]"#).is_err());
+        assert!(serde_json::from_str::<DonneesOpi>(r#"{"voeux": {"item": [["CG1"]]}}"#).is_err());
+        let ok: Result<DonneesOpi, _> = serde_json::from_str(r#"{"individu": {}}"#);
+        assert!(ok.is_ok());
+    }
+
+    /// A vœu and the blocks as a PHP `SoapClient` sends them from objects whose properties
+    /// default to `0` and `""`.
+    fn php(voeu: serde_json::Value) -> Result<DonneesOpi, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "individu": {"codOpiIntEpo": "PH1", "codEtuOpi": 0},
+            "voeux": {"modEnv": "", "item": [voeu]},
+            "dac": {"codDac": "", "codNif": 0, "nbrCrdCur": "0.0", "libCmtDac": ""},
+            "donneesThese": {"codDip": "", "codVrsVdi": 0, "codEtp": "", "codVrsVet": 0,
+                             "codDis": 0, "codPerDir": 0, "libThs": ""}
+        }))
+    }
+
+    #[test]
+    fn php_unset_numbers_are_absent() -> Result<(), serde_json::Error> {
+        let d = php(serde_json::json!({
+            "codCge": "CG1", "codEtp": "ETP02", "codVrsVet": 1, "numCls": 1,
+            "codDip": "", "codVrsVdi": 0,
+            "convocation": {"datCvc": "", "dhhCvc": 0, "dmnCvc": 0},
+            "titreAccesExterne": {"codDacOpi": "", "daaDacOpi": ""}
+        }))?
+        .without_unset_numbers();
+        let v = &d.voeux.clone().unwrap_or_default().item[0];
+        assert_eq!(
+            (v.cod_dip.as_deref(), v.cod_vrs_vdi.as_deref()),
+            (Some(""), None)
+        );
+        assert_eq!(v.convocation, None);
+        assert_eq!(v.titre_acces_externe, None);
+        assert_eq!(
+            v.cod_vrs_vet.as_deref(),
+            Some("1"),
+            "a version next to its étape stays"
+        );
+        assert_eq!(v.num_cls.as_deref(), Some("1"));
+        assert_eq!(d.individu.unwrap_or_default().cod_etu_opi, None);
+        let dac = d.dac.unwrap_or_default();
+        assert_eq!((dac.cod_nif, dac.nbr_crd_cur), (None, None));
+        let t = d.donnees_these.unwrap_or_default();
+        assert_eq!(
+            (t.cod_vrs_vdi, t.cod_vrs_vet, t.cod_dis, t.cod_per_dir),
+            (None, None, None, None)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn zeros_next_to_a_given_partner_are_values() -> Result<(), serde_json::Error> {
+        let d = php(serde_json::json!({
+            "codCge": "CG1", "codEtp": "ETP01", "codVrsVet": 1, "numCls": 1,
+            "codDip": "DIP01", "codVrsVdi": 0,
+            "convocation": {"datCvc": "01092026", "dhhCvc": 0, "dmnCvc": 0}
+        }))?
+        .without_unset_numbers();
+        let v = &d.voeux.clone().unwrap_or_default().item[0];
+        assert_eq!(v.cod_vrs_vdi.as_deref(), Some("0"), "refused later by V6");
+        let c = v.convocation.clone().unwrap_or_default();
+        assert_eq!(
+            (c.dhh_cvc.as_deref(), c.dmn_cvc.as_deref()),
+            (Some("0"), Some("0"))
+        );
+        // A vœu version 5 without a diploma is not a zero: it stays, refused later by V6.
+        let d = php(serde_json::json!({"codDip": "", "codVrsVdi": 5}))?.without_unset_numbers();
+        let v = &d.voeux.unwrap_or_default().item[0];
+        assert_eq!(v.cod_vrs_vdi.as_deref(), Some("5"));
+        // Without a date, 14 h 0 keeps its minutes.
+        let d = php(serde_json::json!({"convocation": {"datCvc": "", "dhhCvc": 14, "dmnCvc": 0}}))?
+            .without_unset_numbers();
+        let c = d.voeux.unwrap_or_default().item[0]
+            .convocation
+            .clone()
+            .unwrap_or_default();
+        assert_eq!(
+            (c.dhh_cvc.as_deref(), c.dmn_cvc.as_deref()),
+            (Some("14"), Some("0"))
+        );
+        // A thèse with a subject keeps its numbers.
+        let mut d = php(serde_json::json!({}))?;
+        if let Some(t) = d.donnees_these.as_mut() {
+            t.lib_ths = Some("Sujet".into());
+        }
+        let t = d.without_unset_numbers().donnees_these.unwrap_or_default();
+        assert_eq!(t.cod_dis.as_deref(), Some("0"));
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ use crate::referential::snapshot::CodeState;
 use crate::text::{normalized_name, present};
 use chrono::NaiveDate;
 use serde::Serialize;
+use serde_json::Value as Json;
 
 /// What the rules need besides the payload.
 #[derive(Debug, Clone, Copy)]
@@ -1260,9 +1261,19 @@ fn plan_voeux(
     VoeuxPlan::Replace { accepted, rejected }
 }
 
-/// Whether a block carries no value at all (every leaf absent): it counts as absent.
+/// Whether a block carries no value at all (every leaf absent, nil or blank: OPI-2): it counts
+/// as absent. A PHP client sends an unset block as an object whose strings are all `""`.
 fn blank<T: Serialize>(block: &T) -> bool {
-    serde_json::to_value(block).is_ok_and(|v| v.as_object().is_some_and(serde_json::Map::is_empty))
+    serde_json::to_value(block).is_ok_and(|v| v.is_object() && no_value(&v))
+}
+
+fn no_value(v: &Json) -> bool {
+    match v {
+        Json::Null => true,
+        Json::String(s) => s.trim().is_empty(),
+        Json::Object(m) => m.values().all(no_value),
+        _ => false,
+    }
 }
 
 fn present_block<T: Serialize + Clone>(block: &Option<T>) -> Option<T> {
@@ -1384,7 +1395,7 @@ fn check_ine_required(
 /// failure listed, the first one naming the fault); vœu failures are in the plan.
 pub fn validate(donnees: &DonneesOpi, ctx: &Context<'_>) -> Result<Intake, Error> {
     let r = ctx.referential;
-    let donnees = &without_blank_blocks(donnees);
+    let donnees = &without_blank_blocks(&donnees.without_unset_numbers());
     let mut c = Checker::default();
     let individu = donnees.individu.clone().unwrap_or_default();
     let (individu, ine_info) = check_individu(&mut c, r, &individu, ctx.today);
@@ -2348,6 +2359,146 @@ mod tests {
                 "REF_INCONNU".to_owned()
             )]
         );
+        Ok(())
+    }
+
+    /// The single accepted vœu of a plan.
+    fn only_accepted(plan: VoeuxPlan) -> Result<Voeu, String> {
+        match plan {
+            VoeuxPlan::Replace { accepted, rejected }
+                if rejected.is_empty() && accepted.len() == 1 =>
+            {
+                Ok(accepted[0].voeu.clone())
+            }
+            other => Err(format!("unexpected plan {other:?}")),
+        }
+    }
+
+    #[test]
+    fn php_zeros_next_to_an_empty_partner_are_no_values() -> TestResult {
+        // PHP SoapClient sends "" for every unset string and 0 for every unset integer.
+        let v = with(
+            voeu_with("codDip", Some(json!("")))?,
+            "/codVrsVdi",
+            Some(json!(0)),
+        )?;
+        let v = with(
+            v,
+            "/convocation",
+            Some(json!({ "datCvc": "", "dhhCvc": 0, "dmnCvc": 0 })),
+        )?;
+        let stored = only_accepted(plan(vec![v])?)?;
+        assert_eq!((stored.cod_dip, stored.cod_vrs_vdi), (None, None));
+        assert_eq!(stored.convocation, None);
+        let v = with(voeu_with("codDip", None)?, "/codVrsVdi", Some(json!("0")))?;
+        assert_eq!(only_accepted(plan(vec![v])?)?.cod_vrs_vdi, None);
+        // codEtuOpi 0, and a thèse and a dac with nothing but "" and 0: absent.
+        let p = with(payload(), "/individu/codEtuOpi", Some(json!(0)))?;
+        let p = with(
+            p,
+            "/donneesThese",
+            Some(
+                json!({ "codDip": "", "codVrsVdi": 0, "codEtp": "", "codVrsVet": 0, "codDis": 0, "libThs": "" }),
+            ),
+        )?;
+        let p = with(
+            p,
+            "/dac",
+            Some(json!({ "codDac": "", "codNif": 0, "nbrCrdCur": 0 })),
+        )?;
+        let p = with(
+            p,
+            "/adresseAnnuelle",
+            Some(json!({ "lib1": "", "codPay": "", "numTel": " " })),
+        )?;
+        let intake = accepted(p)?;
+        assert_eq!(intake.cod_etu_opi, None);
+        assert_eq!(intake.donnees.donnees_these, None);
+        assert_eq!(intake.donnees.dac, None);
+        assert_eq!(
+            intake.donnees.adresse_annuelle, None,
+            "all-blank block: absent"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_zero_next_to_a_given_partner_stays_an_error() -> TestResult {
+        let key = "technical.parameter.noncoherentinput.codDip";
+        let dip_and_zero = voeu_with("codVrsVdi", Some(json!(0)))?;
+        let five_without_dip = with(
+            voeu_with("codDip", Some(json!("")))?,
+            "/codVrsVdi",
+            Some(json!(5)),
+        )?;
+        for v in [dip_and_zero, five_without_dip] {
+            let rej = only_rejection(plan(vec![v.clone()])?)?;
+            assert_eq!(
+                (rej.reason.as_str(), rej.fault_key.as_str()),
+                ("VOEU_VDI_INCOHERENT", key),
+                "{v}"
+            );
+        }
+        // Midnight is an hour: a convocation with a date keeps its 0 h 0.
+        let v = voeu_with(
+            "convocation",
+            Some(json!({ "datCvc": "01092026", "dhhCvc": 0, "dmnCvc": 0 })),
+        )?;
+        let c = only_accepted(plan(vec![v])?)?
+            .convocation
+            .unwrap_or_default();
+        assert_eq!(
+            (c.dhh_cvc.as_deref(), c.dmn_cvc.as_deref()),
+            (Some("0"), Some("0"))
+        );
+        // A thèse with a diploma and version 0 is refused, not emptied.
+        let p = with(
+            payload(),
+            "/donneesThese",
+            Some(json!({ "codDip": "DIP01", "codVrsVdi": 0, "codEtp": "ETP01", "codVrsVet": "1" })),
+        )?;
+        assert_eq!(
+            faults(&rejected(p)?)[0].0,
+            "technical.data.nullretrieve.vdi"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn names_are_latin_letters() -> TestResult {
+        for name in [
+            "Le Gall-N'Diaye",
+            "Éloïse",
+            "Ørsted",
+            "Œuvrard",
+            "Ngô Thị",
+            "Ł’Dziński",
+        ] {
+            let p = with(
+                payload(),
+                "/individu/etatCivil/libNomPatIndOpi",
+                Some(json!(name)),
+            )?;
+            accepted(p).map_err(|e| format!("{name}: {e}"))?;
+        }
+        // A Cyrillic А (U+0410) or a Greek Ο looks like a Latin letter but is another name,
+        // and would vanish from the normalised name identity checks compare.
+        for name in ["LEGR\u{410}ND", "ΟLIVIER", "Иванов", "LEGRAND2", "A_B"] {
+            let p = with(
+                payload(),
+                "/individu/etatCivil/libNomPatIndOpi",
+                Some(json!(name)),
+            )?;
+            let err = rejected(p)?;
+            assert_eq!(
+                faults(&err),
+                [(
+                    "technical.parameter.noncoherentinput.libNomPatIndOpi".to_owned(),
+                    "NOM_INVALIDE".to_owned()
+                )],
+                "{name}"
+            );
+        }
         Ok(())
     }
 
