@@ -30,11 +30,35 @@ enum Message {
     Flush(oneshot::Sender<()>),
 }
 
+/// Where entries the database would not take are kept (NDJSON), to be loaded at the next start.
+pub const UNWRITTEN: &str = "journal-unwritten.ndjson";
+
+/// Most entries kept in memory while the database refuses them; the older ones go to the file.
+const MAX_PENDING_BATCHES: usize = 50;
+
 impl Journal {
-    /// Starts the writer task (inside a Tokio runtime).
-    pub fn start(db: Db, metrics: Metrics, flush_interval: Duration, max_batch: usize) -> Self {
+    /// Starts the writer task (inside a Tokio runtime). Entries the database refuses are
+    /// retried (with a growing pause, up to 30 s); past a bound, and whenever a flush cannot
+    /// write them, they are appended to `<data_dir>/journal-unwritten.ndjson`, which
+    /// [`load_unwritten`] loads at the next start: no entry is dropped.
+    pub fn start(
+        db: Db,
+        metrics: Metrics,
+        flush_interval: Duration,
+        max_batch: usize,
+        data_dir: std::path::PathBuf,
+    ) -> Self {
         let (tx, rx) = mpsc::channel::<Message>(max_batch.max(1) * 8);
-        tokio::spawn(write_batches(db, metrics, rx, flush_interval, max_batch));
+        let writer = Writer {
+            db,
+            metrics,
+            max_batch: max_batch.max(1),
+            spill: data_dir.join(UNWRITTEN),
+            pending: Vec::new(),
+            retry_at: None,
+            failures: 0,
+        };
+        tokio::spawn(writer.run(rx, flush_interval));
         Journal { tx }
     }
 
@@ -45,7 +69,8 @@ impl Journal {
         }
     }
 
-    /// Waits until every entry queued before this call is written.
+    /// Waits until every entry queued before this call is written (or, when the database
+    /// refuses them, kept in the unwritten file).
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Message::Flush(tx)).await.is_ok() {
@@ -54,54 +79,147 @@ impl Journal {
     }
 }
 
-async fn write_batches(
+/// The writer task's state.
+struct Writer {
     db: Db,
     metrics: Metrics,
-    mut rx: mpsc::Receiver<Message>,
-    flush_interval: Duration,
     max_batch: usize,
-) {
-    let mut batch: Vec<Entry> = Vec::with_capacity(max_batch);
-    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
-    loop {
-        let closed = match tokio::time::timeout(flush_interval, rx.recv()).await {
-            Ok(Some(msg)) => {
-                take(msg, &mut batch, &mut waiters);
-                while batch.len() < max_batch {
-                    match rx.try_recv() {
-                        Ok(msg) => take(msg, &mut batch, &mut waiters),
-                        Err(_) => break,
+    spill: std::path::PathBuf,
+    /// Entries received and not written yet, oldest first.
+    pending: Vec<Entry>,
+    /// After a failure: no write before this instant.
+    retry_at: Option<tokio::time::Instant>,
+    failures: u32,
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Message>, flush_interval: Duration) {
+        let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+        loop {
+            let closed = match tokio::time::timeout(flush_interval, rx.recv()).await {
+                Ok(Some(msg)) => {
+                    take(msg, &mut self.pending, &mut waiters);
+                    while self.pending.len() < self.max_batch {
+                        match rx.try_recv() {
+                            Ok(msg) => take(msg, &mut self.pending, &mut waiters),
+                            Err(_) => break,
+                        }
                     }
+                    false
                 }
-                false
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            self.metrics
+                .journal_queue
+                .set(i64::try_from(rx.len() + self.pending.len()).unwrap_or(i64::MAX));
+            let must_empty = closed || !waiters.is_empty();
+            self.write(must_empty).await;
+            let too_many = self.pending.len() > MAX_PENDING_BATCHES * self.max_batch;
+            if (must_empty && !self.pending.is_empty()) || too_many {
+                self.spill_all();
             }
-            Ok(None) => true,
-            Err(_) => false,
-        };
-        metrics
-            .journal_queue
-            .set(i64::try_from(rx.len()).unwrap_or(i64::MAX));
-        if !batch.is_empty() {
-            let entries = std::mem::take(&mut batch);
-            let n = entries.len();
-            let written = db
-                .write(move |c| journal::insert_many(c, &entries).map_err(apogee_db::DbError::from))
-                .await;
-            if let Err(e) = written {
-                metrics
-                    .journal_dropped
-                    .with_label_values(&["database"])
-                    .inc();
-                tracing::error!(error = %e, entries = n, "journal batch not written");
+            for w in waiters.drain(..) {
+                let _ = w.send(());
             }
-        }
-        for w in waiters.drain(..) {
-            let _ = w.send(());
-        }
-        if closed {
-            break;
+            if closed {
+                break;
+            }
         }
     }
+
+    /// Writes what is pending, a batch at a time, unless a recent failure asks to wait (`now`:
+    /// try anyway).
+    async fn write(&mut self, now: bool) {
+        let waiting = self
+            .retry_at
+            .is_some_and(|at| tokio::time::Instant::now() < at);
+        if waiting && !now {
+            return;
+        }
+        while !self.pending.is_empty() {
+            let n = self.pending.len().min(self.max_batch);
+            let entries: Vec<Entry> = self.pending[..n].to_vec();
+            let written = self
+                .db
+                .write(move |c| journal::insert_many(c, &entries).map_err(apogee_db::DbError::from))
+                .await;
+            match written {
+                Ok(_) => {
+                    self.pending.drain(..n);
+                    self.failures = 0;
+                    self.retry_at = None;
+                }
+                Err(e) => {
+                    self.failures += 1;
+                    let pause = Duration::from_millis(500 * 2u64.pow(self.failures.min(6)));
+                    self.retry_at =
+                        Some(tokio::time::Instant::now() + pause.min(Duration::from_secs(30)));
+                    self.metrics
+                        .journal_dropped
+                        .with_label_values(&["database"])
+                        .inc();
+                    tracing::error!(error = %e, entries = self.pending.len(), "journal batch not written: kept, retried");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Appends every pending entry to the unwritten file.
+    fn spill_all(&mut self) {
+        let n = self.pending.len();
+        match append_ndjson(&self.spill, &self.pending) {
+            Ok(()) => {
+                tracing::error!(
+                    entries = n,
+                    file = %self.spill.display(),
+                    "journal entries the database refused are kept in this file; they are loaded at the next start"
+                );
+                self.pending.clear();
+            }
+            Err(e) => tracing::error!(error = %e, entries = n, "journal entries could not be kept"),
+        }
+    }
+}
+
+fn append_ndjson(path: &std::path::Path, entries: &[Entry]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let mut text = String::new();
+    for e in entries {
+        text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// Loads the entries a previous run could not write (`<data_dir>/journal-unwritten.ndjson`),
+/// then renames the file `….loaded-<time>`. Returns how many were loaded.
+pub fn load_unwritten(db: &Db, data_dir: &std::path::Path) -> Result<usize, Error> {
+    let path = data_dir.join(UNWRITTEN);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::internal(format!("{}: {e}", path.display()))),
+    };
+    let entries: Vec<Entry> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for chunk in entries.chunks(500) {
+        db.write_blocking(|c| journal::insert_many(c, chunk).map_err(apogee_db::DbError::from))?;
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let done = path.with_file_name(format!("{UNWRITTEN}.loaded-{stamp}"));
+    std::fs::rename(&path, &done)
+        .map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
+    Ok(entries.len())
 }
 
 fn take(msg: Message, batch: &mut Vec<Entry>, waiters: &mut Vec<oneshot::Sender<()>>) {

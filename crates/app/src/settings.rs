@@ -47,6 +47,16 @@ pub struct Limits {
     pub referential_bytes: usize,
     /// Batch uploads (OPI files), spooled to disk as they arrive.
     pub batch_bytes: usize,
+    /// Batch uploads processed at once by this process (more: 503 with `Retry-After`).
+    pub batches: usize,
+    /// Batch uploads processed at once for one client by this process.
+    pub batches_per_client: usize,
+    /// Seconds a client has to send a request's head (slow clients get 408).
+    pub head_timeout_secs: u64,
+    /// Seconds a body may stay silent while it is read (an upload cut after that: 408).
+    pub body_idle_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection is kept open.
+    pub keep_alive_secs: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +66,11 @@ impl Default for Limits {
             soap_bytes: 16 * 1024 * 1024,
             referential_bytes: 64 * 1024 * 1024,
             batch_bytes: 1024 * 1024 * 1024,
+            batches: 8,
+            batches_per_client: 2,
+            head_timeout_secs: 10,
+            body_idle_timeout_secs: 60,
+            keep_alive_secs: 30,
         }
     }
 }
@@ -133,6 +148,26 @@ impl Default for OpiSettings {
     }
 }
 
+/// `Idempotency-Key` handling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdempotencySettings {
+    /// Seconds a running request holds its key without renewing it (it renews every third of
+    /// that): after a crash, the key may be taken over (the batch resumed) once this expires.
+    pub lease_secs: u64,
+    /// Days a completed key is kept and answered from storage.
+    pub retention_days: u32,
+}
+
+impl Default for IdempotencySettings {
+    fn default() -> Self {
+        IdempotencySettings {
+            lease_secs: 30,
+            retention_days: 30,
+        }
+    }
+}
+
 /// SOAP endpoints.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -182,10 +217,14 @@ pub struct Settings {
     pub opi: OpiSettings,
     /// SOAP endpoints.
     pub soap: SoapSettings,
+    /// `Idempotency-Key` handling.
+    pub idempotency: IdempotencySettings,
     /// CVEC checks.
     pub cvec: CvecSettings,
     /// Attachments (PJ) and the PJ / INES facades.
     pub pj: PjSettings,
+    /// Other ways in: the API-key header, trusted networks.
+    pub auth: AuthSettings,
 }
 
 impl Default for Settings {
@@ -204,8 +243,10 @@ impl Default for Settings {
             journal: JournalSettings::default(),
             opi: OpiSettings::default(),
             soap: SoapSettings::default(),
+            idempotency: IdempotencySettings::default(),
             cvec: CvecSettings::default(),
             pj: PjSettings::default(),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -427,4 +468,79 @@ fn is_header_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Authentication besides `Authorization` (`[auth]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// A header carrying a client secret (the same secrets as Bearer), e.g. `X-Api-Key`, for
+    /// clients behind an API gateway; `Authorization` wins when both are sent. None: not read.
+    pub api_key_header: Option<String>,
+    /// Networks whose requests without credentials are a named client (which must exist and be
+    /// active; its scopes are its own). Credentials sent always win. Empty: off.
+    pub trusted_networks: Vec<TrustedNetwork>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: the client address is the right-most
+    /// one not in this list. Empty: the TCP peer is the client address.
+    pub trusted_proxies: Vec<crate::clients::Cidr>,
+}
+
+/// One trusted network and the client its requests are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedNetwork {
+    /// `10.0.0.0/8`, `2001:db8::/32`, or one address.
+    pub cidr: crate::clients::Cidr,
+    /// The client's name.
+    pub client: String,
+}
+
+impl AuthSettings {
+    /// Refuses settings the gateway cannot honour (bad CIDRs are refused when the file is read).
+    pub fn check(&self, settings: &Settings) -> Result<(), String> {
+        if let Some(name) = &self.api_key_header {
+            if !is_header_name(name) {
+                return Err(format!(
+                    "auth.api_key_header : nom d'en-tête invalide « {name} »"
+                ));
+            }
+            let taken = ["authorization", "x-forwarded-for"]
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h))
+                || settings
+                    .pj
+                    .facade_header_name
+                    .as_deref()
+                    .is_some_and(|f| f.eq_ignore_ascii_case(name));
+            if taken {
+                return Err(format!(
+                    "auth.api_key_header : « {name} » a déjà un autre rôle (Authorization, X-Forwarded-For ou pj.facade_header_name)"
+                ));
+            }
+        }
+        for (i, network) in self.trusted_networks.iter().enumerate() {
+            if !crate::clients::is_valid_name(&network.client) {
+                return Err(format!(
+                    "auth.trusted_networks[{i}] : nom de client invalide « {} »",
+                    network.client
+                ));
+            }
+            if network.cidr.prefix_len() == 0 {
+                return Err(format!(
+                    "auth.trusted_networks[{i}] : {} ferait de toute requête sans identifiants le client {}",
+                    network.cidr, network.client
+                ));
+            }
+            if self.trusted_networks[..i]
+                .iter()
+                .any(|other| other.cidr == network.cidr)
+            {
+                return Err(format!(
+                    "auth.trusted_networks : le réseau {} est déclaré deux fois",
+                    network.cidr
+                ));
+            }
+        }
+        Ok(())
+    }
 }

@@ -75,6 +75,8 @@ pub struct App {
     pub cvec: CvecService,
     /// The attachment files.
     pub storage: Storage,
+    /// The batch uploads admitted at once.
+    pub permits: crate::permits::Permits,
 }
 
 /// Opens the database described by `settings` (without migrating).
@@ -128,6 +130,7 @@ impl App {
     /// background tasks start with [`App::spawn_background_tasks`].
     pub async fn start(settings: Settings) -> Result<Arc<App>, StartError> {
         settings.pj.check(&settings).map_err(StartError::Config)?;
+        settings.auth.check(&settings).map_err(StartError::Config)?;
         let db = open_db(&settings)?;
         let applied = {
             let db = db.clone();
@@ -146,11 +149,19 @@ impl App {
         }
         .unwrap_or_default();
         let metrics = Metrics::new().map_err(|e| StartError::Config(e.to_string()))?;
+        {
+            let (db, dir) = (db.clone(), settings.data_dir.clone());
+            let loaded = blocking(move || Ok(crate::journal::load_unwritten(&db, &dir)?)).await?;
+            if loaded > 0 {
+                tracing::warn!(entries = loaded, "journal entries of a previous run loaded");
+            }
+        }
         let journal = Journal::start(
             db.clone(),
             metrics.clone(),
             Duration::from_millis(settings.journal.flush_interval_ms.max(1)),
             settings.journal.max_batch,
+            settings.data_dir.clone(),
         );
         let cvec = CvecService::new(&settings.cvec)
             .map_err(|e| StartError::Config(format!("cvec.upstream_url is not usable: {e}")))?;
@@ -166,6 +177,10 @@ impl App {
             auth_cache: AuthCache::default(),
             cvec,
             storage,
+            permits: crate::permits::Permits::new(
+                settings.limits.batches,
+                settings.limits.batches_per_client,
+            ),
             settings,
         }))
     }
@@ -211,16 +226,14 @@ impl App {
                 }
             }
         });
-        if self.settings.journal.retention_days > 0 {
-            let app = Arc::clone(self);
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(3600));
-                loop {
-                    tick.tick().await;
-                    crate::retention::prune(&app).await;
-                }
-            });
-        }
+        let app = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                crate::retention::prune(&app).await;
+            }
+        });
         let app = Arc::clone(self);
         tokio::spawn(async move {
             let every = Duration::from_secs(app.settings.pj.cleanup_interval_secs.max(60));

@@ -174,9 +174,9 @@ fn rejected_line(line: BatchLine, err: Error) -> BatchLineReport {
 }
 
 /// Parses (blocking thread) and sends chunks of lines until the end of the body.
-fn parse_batch(
+fn parse_batch<R: std::io::Read>(
     format: BatchFormat,
-    reader: upload::ChannelReader,
+    reader: R,
     today: chrono::NaiveDate,
     tx: &tokio::sync::mpsc::Sender<Result<Chunk, Error>>,
 ) {
@@ -223,7 +223,28 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let (reader, feed) = upload::channel(body);
+    let idle = std::time::Duration::from_secs(app.settings.limits.body_idle_timeout_secs.max(1));
+    let (reader, feed) = upload::channel(body, idle);
+    run(app, call, reader, format, feed).await
+}
+
+/// [`batch`] of a spooled upload.
+pub async fn batch_file(
+    app: &App,
+    call: &Call,
+    file: std::fs::File,
+    format: BatchFormat,
+) -> Result<BatchReport, Error> {
+    run(app, call, file, format, async { Ok(()) }).await
+}
+
+async fn run<R: std::io::Read + Send + 'static>(
+    app: &App,
+    call: &Call,
+    reader: R,
+    format: BatchFormat,
+    feed: impl std::future::Future<Output = Result<(), Error>>,
+) -> Result<BatchReport, Error> {
     let (chunk_tx, mut chunk_rx) = tokio::sync::mpsc::channel::<Result<Chunk, Error>>(2);
     let today = call.today();
     let parser = tokio::task::spawn_blocking(move || parse_batch(format, reader, today, &chunk_tx));
@@ -233,8 +254,9 @@ where
         chunk_rx.close();
         result
     };
-    let ((), report) = futures_util::future::join(feed, consume).await;
+    let (fed, report) = futures_util::future::join(feed, consume).await;
     let _ = parser.await;
+    fed?;
     report
 }
 

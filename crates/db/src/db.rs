@@ -5,11 +5,16 @@
 //! (and time out), every write closure goes to one writer thread. That thread takes all the
 //! writes waiting at that moment, runs each one in its own savepoint inside one transaction, and
 //! commits once: one fsync for many writes. Each caller gets its own result only after the commit
-//! succeeded; a failing closure rolls back its savepoint and nothing else.
+//! succeeded; a failing closure rolls back its savepoint and nothing else. The transaction begins
+//! `IMMEDIATE`, so that another process on the same file (a second gateway, the command line)
+//! waits for the lock (up to `busy_timeout`) instead of failing.
+//!
+//! On PostgreSQL, writes run on pooled connections in their own transactions; a write that
+//! conflicts with a concurrent one is run again (bounded, jittered).
 
 use crate::conn::{AnyConnection, Backend, DatabaseUrl, Manager, PoolOptions, SqliteOptions};
-use crate::error::DbError;
-use diesel::Connection;
+use crate::error::{DbError, Transient};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, mpsc};
 use tokio::sync::oneshot;
@@ -24,6 +29,45 @@ type Job = Box<dyn FnOnce(&mut AnyConnection) -> Delivery + Send>;
 
 /// Most writes committed together by the SQLite writer.
 const MAX_GROUP: usize = 128;
+
+/// Attempts of a PostgreSQL write that keeps conflicting with concurrent transactions.
+const PG_ATTEMPTS: u32 = 5;
+
+/// Runs `f` in a write transaction. On SQLite it begins `IMMEDIATE`: the write lock is taken at
+/// once (waiting up to `busy_timeout` for another process), instead of a deferred transaction
+/// that fails with `SQLITE_BUSY` when it upgrades. `f`'s error rolls it back.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+        AnyConnection::Postgresql(_) => AnyConnection::begin_transaction(conn)?,
+    }
+    match f(&mut *conn) {
+        Ok(value) => {
+            AnyConnection::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(user_error) => match AnyConnection::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
+}
+
+/// A pause of 5–50 ms × `attempt` before a write is tried again (jittered so that the
+/// transactions that conflicted do not meet again).
+fn backoff(attempt: u32) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let ms = 5 + u64::from(nanos % 45);
+    std::thread::sleep(std::time::Duration::from_millis(ms * u64::from(attempt)));
+}
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -107,8 +151,47 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
-    /// Runs `f` in a transaction and commits it; `f`'s error rolls it back.
+    /// Runs `f` in a transaction and commits it; `f`'s error rolls it back. On PostgreSQL, a
+    /// write that fails by a conflict with a concurrent transaction ([`Transient`]: deadlock,
+    /// serialization failure, a unique key another transaction just inserted) is run again, up
+    /// to 5 times, after a short jittered pause: the caller sees the outcome of a clean run.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnMut(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Transient + Send + 'static,
+    {
+        match &self.inner.writer {
+            None => {
+                let pool = self.inner.pool.clone();
+                let mut f = f;
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = pool.get().map_err(DbError::from)?;
+                    let mut attempt = 1;
+                    loop {
+                        match write_transaction(&mut conn, &mut f) {
+                            Err(e) if e.is_transient() && attempt < PG_ATTEMPTS => {
+                                tracing::debug!(
+                                    attempt,
+                                    "write conflicted with another transaction: retried"
+                                );
+                                backoff(attempt);
+                                attempt += 1;
+                            }
+                            outcome => return outcome,
+                        }
+                    }
+                })
+                .await
+                .map_err(|e| E::from(DbError::Task(e.to_string())))?
+            }
+            Some(_) => self.write_once(f).await,
+        }
+    }
+
+    /// [`Db::write`] for a closure that cannot run twice (it consumes what it writes, e.g. a file
+    /// it publishes): never run again.
+    pub async fn write_once<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -119,7 +202,7 @@ impl Db {
                 let pool = self.inner.pool.clone();
                 tokio::task::spawn_blocking(move || {
                     let mut conn = pool.get().map_err(DbError::from)?;
-                    (*conn).transaction(f)
+                    write_transaction(&mut conn, f)
                 })
                 .await
                 .map_err(|e| E::from(DbError::Task(e.to_string())))?
@@ -127,7 +210,7 @@ impl Db {
             Some(writer) => {
                 let (tx, rx) = oneshot::channel::<Result<T, E>>();
                 let job: Job = Box::new(move |conn: &mut AnyConnection| {
-                    let outcome = conn.transaction(f);
+                    let outcome = diesel::Connection::transaction(conn, f);
                     Box::new(move |commit: Result<(), String>| {
                         let result = match (commit, outcome) {
                             (Ok(()), outcome) => outcome,
@@ -145,14 +228,14 @@ impl Db {
         }
     }
 
-    /// Runs `f` in a transaction on this thread (CLI commands, migrations, tests).
+    /// Runs `f` in a write transaction on this thread (CLI commands, start-up, tests).
     pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E>,
         E: From<DbError> + From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
-        (*conn).transaction(f)
+        write_transaction(&mut conn, f)
     }
 }
 
@@ -172,7 +255,7 @@ fn spawn_writer(url: DatabaseUrl, sqlite: SqliteOptions) -> Result<mpsc::Sender<
                 }
                 let mut deliveries: Vec<Delivery> = Vec::with_capacity(group.len());
                 let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    conn.transaction::<_, diesel::result::Error, _>(|c| {
+                    write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| {
                         for job in group.drain(..) {
                             deliveries.push(job(c));
                         }

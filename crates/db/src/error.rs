@@ -45,11 +45,45 @@ impl DbError {
     }
 }
 
+/// Whether a failed write may succeed when run again: a conflict between concurrent
+/// transactions (PostgreSQL deadlock, serialization failure, a unique key inserted by another
+/// transaction between our read and our insert). `Db::write` runs such writes again.
+pub trait Transient {
+    /// The failure is a conflict with a concurrent transaction.
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for diesel::result::Error {
+    fn is_transient(&self) -> bool {
+        use diesel::result::DatabaseErrorKind as K;
+        match self {
+            diesel::result::Error::DatabaseError(kind, info) => {
+                matches!(kind, K::SerializationFailure | K::UniqueViolation)
+                    || info.message().contains("deadlock detected")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Transient for DbError {
+    fn is_transient(&self) -> bool {
+        matches!(self, DbError::Query(e) if e.is_transient())
+    }
+}
+
+impl Transient for WriteError {
+    fn is_transient(&self) -> bool {
+        matches!(self, WriteError::Db(e) if e.is_transient())
+    }
+}
+
 impl From<DbError> for DomainError {
     fn from(err: DbError) -> Self {
         if err.is_unavailable() {
             tracing::warn!(error = %err, "storage unavailable");
             DomainError::unavailable("Base de données momentanément indisponible, réessayez")
+                .with_retry_after(1)
         } else {
             tracing::error!(error = %err, "storage failure");
             DomainError::new(

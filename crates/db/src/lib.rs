@@ -15,9 +15,9 @@ pub mod schema_pj;
 pub mod testing;
 
 pub use conn::{AnyConnection, Backend, DatabaseUrl, PoolOptions, SqliteOptions, mask_password};
-pub use db::{Db, PoolState};
+pub use db::{Db, PoolState, write_transaction};
 pub use diesel::result::Error as DieselError;
-pub use error::{DbError, WriteError};
+pub use error::{DbError, Transient, WriteError};
 
 /// Who writes, and when: fills the DM-4 columns (`created_by`, `last_trace_id`, timestamps) of
 /// every repository write.

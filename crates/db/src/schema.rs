@@ -97,3 +97,21 @@ diesel::table! {
 diesel::joinable!(opi_voeu -> opi_individu (cod_ind_opi));
 diesel::joinable!(opi_code_alias -> opi_individu (cod_ind_opi));
 diesel::allow_tables_to_appear_in_same_query!(opi_individu, opi_voeu, opi_code_alias);
+
+diesel::table! {
+    /// Idempotency keys (migration `2026-12-02-000008_idempotency`).
+    idempotency (client, idem_key) {
+        client -> Varchar,
+        idem_key -> Varchar,
+        route -> Varchar,
+        body_sha256 -> Varchar,
+        status -> Varchar,
+        owner -> Varchar,
+        lease_until -> Timestamp,
+        resource -> Nullable<Varchar>,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}

@@ -345,6 +345,7 @@ fn check_schema(db: &Db) -> Result<(usize, Vec<String>), DbError> {
         schema::opi_individu,
         schema::opi_code_alias,
         schema::opi_voeu,
+        schema::idempotency,
         schema_lp::etudiant,
         schema_lp::inscription_annuelle,
         schema_lp::inscription_etape,
@@ -382,7 +383,7 @@ fn declared_tables() -> usize {
 #[test]
 fn schema_rs_matches_the_databases() -> TestResult {
     let tables = declared_tables();
-    assert_eq!(tables, 18);
+    assert_eq!(tables, 19);
     let backends = std::cell::RefCell::new(Vec::new());
     each_backend(|db| {
         let (checked, failures) = check_schema(db)?;

@@ -53,8 +53,10 @@ const ENV_KEYS: &[&str] = &[
     "journal",
     "opi",
     "soap",
+    "idempotency",
     "cvec",
     "pj",
+    "auth",
 ];
 
 /// A configuration error.

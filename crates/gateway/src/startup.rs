@@ -5,11 +5,12 @@
 use crate::http::fallback::{self, Renderers};
 use crate::http::problem::{ApiError, bad_request, problem_response};
 use actix_web::dev::Server;
-use actix_web::{App as HttpApp, HttpServer, web};
+use actix_web::{App as HttpApp, HttpRequest, HttpServer, web};
 use anyhow::Context;
 use apogee_app::{App, Settings};
 use apogee_domain::{Error, FaultKey};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A built server, bound and ready to run.
 pub struct Application {
@@ -18,10 +19,16 @@ pub struct Application {
     app: web::Data<App>,
 }
 
-fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
+fn json_error(err: actix_web::error::JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError;
     let message = err.to_string();
     actix_web::Error::from(match err {
+        JsonPayloadError::Payload(e) if crate::http::guard::is_idle_cut(&e) => {
+            let idle = req
+                .app_data::<web::Data<App>>()
+                .map_or(Duration::from_secs(1), |app| crate::http::body::idle(app));
+            ApiError(apogee_app::upload::timed_out(idle))
+        }
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError(Error::payload_too_large("Corps de requête trop volumineux"))
         }
@@ -38,7 +45,7 @@ fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(limits.json_bytes)
-            .error_handler(|err, _| json_error(err)),
+            .error_handler(json_error),
     )
     .app_data(web::PayloadConfig::default().limit(limits.referential_bytes))
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
@@ -51,7 +58,8 @@ fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .app_data(web::Data::new(
         Renderers::default()
             .with(crate::soap::framework_fault)
-            .with(crate::facades::cnous::framework_error),
+            .with(crate::facades::cnous::framework_error)
+            .with(crate::facades::framework_error),
     ))
     .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url(
         "/api-docs/openapi.json",
@@ -75,6 +83,9 @@ impl Application {
             HttpApp::new()
                 .app_data(shared.clone())
                 .configure(|cfg| configure(cfg, &settings))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::guard::idle_bodies,
+                ))
                 .wrap(
                     actix_web::middleware::ErrorHandlers::new()
                         .default_handler(fallback::framework_errors),
@@ -89,7 +100,9 @@ impl Application {
                     ))
                 }))
         })
-        .shutdown_timeout(app.settings.shutdown_timeout_secs);
+        .shutdown_timeout(app.settings.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(app.settings.limits.head_timeout_secs))
+        .keep_alive(Duration::from_secs(app.settings.limits.keep_alive_secs));
         if let Some(workers) = app.settings.workers {
             server = server.workers(workers.max(1));
         }

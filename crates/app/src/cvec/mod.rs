@@ -427,6 +427,7 @@ fn clip(value: Option<&str>, max: usize) -> Option<String> {
 }
 
 /// A check decided before (or without) the rules on a found attestation.
+#[derive(Clone)]
 struct Decision {
     result: CheckResult,
     reasons: Vec<Finding>,
@@ -454,6 +455,7 @@ impl Decision {
     }
 }
 
+#[derive(Clone)]
 enum Stage {
     Decided(Decision),
     Found { dto: CertificateDto, source: Source },
@@ -477,7 +479,7 @@ pub async fn check(app: &App, call: &Call, req: CheckRequest) -> Result<CheckRes
         let call = call.clone();
         let categories = settings.exoneration_fee_categories.clone();
         app.db
-            .write(move |c| store_check(c, &call, &facts, &person, stage, &categories))
+            .write(move |c| store_check(c, &call, &facts, &person, stage.clone(), &categories))
             .await?
     };
     let reason = decision.reasons.first().map(|r| r.code.clone());

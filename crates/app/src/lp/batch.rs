@@ -14,6 +14,7 @@
 //! `running` but not owned by a live request of this process (a crash) is resumed after its
 //! `last_line`, rebuilding the duplicate map (`LP_DOUBLON_FICHIER`) from its stored report.
 
+use crate::idempotency::{self, Claim, Keyed, Lease, Stored};
 use crate::{App, Call};
 use apogee_db::repo::lp::{self as lp_repo, LpKey};
 use apogee_db::repo::lp_import::{self, ImportRow};
@@ -22,41 +23,16 @@ use apogee_domain::batch::{Counts, LineStatus, Mode};
 use apogee_domain::formats::rfc3339;
 use apogee_domain::lp::batch::{self, Format, ReportLine, Row, Summary};
 use apogee_domain::lp::{Context, LpIntake, LpParams, LpVersion, TypLpa, validate};
-use apogee_domain::{Error, FaultKey, Referential};
+use apogee_domain::{Error, ErrorKind, FaultKey, Referential};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::{Seek, SeekFrom};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Rows per chunk (one transaction each in partial mode).
 pub const CHUNK: usize = 2000;
-
-/// Batches being processed by a live request of this process.
-fn running() -> &'static Mutex<HashSet<String>> {
-    static RUNNING: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
-    RUNNING.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
-/// Removes a batch from [`running`] when its request ends (even by a panic or a disconnect).
-struct Owned(String);
-
-impl Owned {
-    /// Claims `id`; `None` when a live request of this process already works on it.
-    fn claim(id: &str) -> Option<Self> {
-        let mut set = running().lock().unwrap_or_else(PoisonError::into_inner);
-        set.insert(id.to_owned()).then(|| Owned(id.to_owned()))
-    }
-}
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        running()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.0);
-    }
-}
 
 /// What the caller asked for.
 #[derive(Debug, Clone)]
@@ -69,7 +45,12 @@ pub struct Options {
     pub dry_run: bool,
     /// `Idempotency-Key` header.
     pub key: Option<String>,
+    /// SHA-256 (hex) of the upload (what the key is bound to).
+    pub body_sha256: String,
 }
+
+/// The route an LP batch's `Idempotency-Key` is bound to.
+pub const ROUTE: &str = "POST /api/v1/laissez-passer/batch";
 
 /// The header of a batch answer (the report lines follow).
 #[derive(Debug, Clone, Serialize)]
@@ -178,16 +159,44 @@ struct ChunkMode {
     store: bool,
 }
 
+/// The keys met in a file (hash → first line), and those a chunk adds (merged once the chunk is
+/// committed, so that a chunk run again after a conflict starts from the same state).
+struct Met<'a> {
+    before: &'a HashMap<u64, u64>,
+    added: HashMap<u64, u64>,
+}
+
+impl Met<'_> {
+    /// The first line of `key` when it was met before; otherwise records it at `line`.
+    fn earlier(&mut self, key: u64, line: u64) -> Option<u64> {
+        if let Some(first) = self.before.get(&key) {
+            return Some(*first);
+        }
+        match self.added.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(line);
+                None
+            }
+        }
+    }
+}
+
 /// Evaluates (and with `write_lps` writes) one chunk, and stores its report; runs in the
-/// caller's transaction. `dups` maps each key already met in the file to its first line.
+/// caller's transaction. `dups` maps each key already met in the file to its first line; the
+/// keys the chunk adds are returned with its counts.
 fn chunk_work(
     c: &mut AnyConnection,
-    chunk: Vec<Prepared>,
+    chunk: &[Prepared],
     id: &str,
     mode: ChunkMode,
-    dups: &mut HashMap<u64, u64>,
+    dups: &HashMap<u64, u64>,
     call: &Call,
-) -> Result<Counts, WriteError> {
+) -> Result<(Counts, HashMap<u64, u64>), WriteError> {
+    let mut met = Met {
+        before: dups,
+        added: HashMap::new(),
+    };
     let now = chrono::Utc::now().naive_utc();
     let intakes: Vec<LpIntake> = chunk
         .iter()
@@ -203,12 +212,12 @@ fn chunk_work(
     );
     for p in chunk {
         let base = ReportLine::of(p.line, p.params.as_ref());
-        let line = match p.intake {
-            Err(e) => base.reject(&e),
+        let line = match &p.intake {
+            Err(e) => base.reject(e),
             Ok(_) => match applied.next() {
                 None => base.reject(&Error::internal("résultat manquant")),
                 Some(Err(e)) => base.reject(&e),
-                Some(Ok(a)) => written_line(base, a, dups),
+                Some(Ok(a)) => written_line(base, a, &mut met),
             },
         };
         counts.add(line.outcome.status);
@@ -224,16 +233,12 @@ fn chunk_work(
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         lp_import::add_chunk(c, id, n(first), n(last), &text, counts, now)?;
     }
-    Ok(counts)
+    Ok((counts, met.added))
 }
 
 /// The report line of a written (or evaluated) row, with `LP_DOUBLON_FICHIER` when its key was
 /// met earlier in the file.
-fn written_line(
-    mut l: ReportLine,
-    a: lp_repo::ChunkApplied,
-    dups: &mut HashMap<u64, u64>,
-) -> ReportLine {
+fn written_line(mut l: ReportLine, a: lp_repo::ChunkApplied, met: &mut Met<'_>) -> ReportLine {
     l.outcome.status = LineStatus::of_write(a.status);
     for w in a.warnings {
         if !l.outcome.warnings.contains(&w.code) {
@@ -244,15 +249,10 @@ fn written_line(
         TypLpa::Iaprimo => l.cod_ind_opi = Some(a.key.1),
         TypLpa::Reins => l.cod_ind = Some(a.key.1),
     }
-    match dups.entry(key_hash(&a.key)) {
-        std::collections::hash_map::Entry::Occupied(e) => {
-            l.outcome
-                .warnings
-                .push(format!("LP_DOUBLON_FICHIER:{}", e.get()));
-        }
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(l.line);
-        }
+    if let Some(first) = met.earlier(key_hash(&a.key), l.line) {
+        l.outcome
+            .warnings
+            .push(format!("LP_DOUBLON_FICHIER:{first}"));
     }
     l
 }
@@ -327,64 +327,6 @@ fn file_errors_of(chunk: &[Prepared]) -> Vec<String> {
         .collect()
 }
 
-fn busy(id: &str) -> Error {
-    Error::conflict(
-        FaultKey::new("functionnal", "bddrules", "concurrence", "batch"),
-        format!("Le lot {id} (même Idempotency-Key) est en cours de traitement"),
-    )
-}
-
-/// The batch this post works on: a new one, an interrupted one to resume, or a completed one to
-/// replay.
-enum Claim {
-    Replay(ImportRow),
-    Own(ImportRow, Owned),
-}
-
-async fn claim(
-    app: &App,
-    call: &Call,
-    file: &std::fs::File,
-    opts: &Options,
-) -> Result<Claim, Error> {
-    let earlier = match &opts.key {
-        None => None,
-        Some(k) => {
-            let k = k.clone();
-            app.db
-                .read(move |c| lp_import::find_by_key(c, &k).map_err(DbError::from))
-                .await?
-        }
-    };
-    match earlier {
-        Some(row) if row.status != "running" => Ok(Claim::Replay(row)),
-        Some(row) => {
-            let owned = Owned::claim(&row.id).ok_or_else(|| busy(&row.id))?;
-            let (id, trace, now) = (row.id.clone(), call.trace_id.clone(), call.now);
-            app.db
-                .write(move |c| lp_import::touch(c, &id, &trace, now).map_err(DbError::from))
-                .await?;
-            Ok(Claim::Own(row, owned))
-        }
-        None => {
-            check_header(file, opts.format).await?;
-            let row = new_row(call, opts);
-            let owned = Owned::claim(&row.id).ok_or_else(|| Error::internal("lot déjà pris"))?;
-            let stored = row.clone();
-            app.db
-                .write(move |c| lp_import::insert(c, &stored).map_err(DbError::from))
-                .await
-                .map_err(|e: DbError| {
-                    Error::conflict(
-                        FaultKey::new("functionnal", "bddrules", "concurrence", "batch"),
-                        format!("Lot non enregistré (Idempotency-Key déjà utilisée ?) : {e}"),
-                    )
-                })?;
-            Ok(Claim::Own(row, owned))
-        }
-    }
-}
-
 /// The header is checked before anything is stored.
 async fn check_header(file: &std::fs::File, format: Format) -> Result<(), Error> {
     let mut probe = file.try_clone().map_err(storage)?;
@@ -398,9 +340,9 @@ async fn check_header(file: &std::fs::File, format: Format) -> Result<(), Error>
     .map_err(storage)?
 }
 
-fn new_row(call: &Call, opts: &Options) -> ImportRow {
+fn new_row(call: &Call, opts: &Options, id: &str) -> ImportRow {
     ImportRow {
-        id: ulid::Ulid::new().to_string(),
+        id: id.to_owned(),
         idempotency_key: opts.key.clone(),
         client: call.client.clone(),
         mode: opts.mode.as_str().to_owned(),
@@ -422,6 +364,24 @@ fn new_row(call: &Call, opts: &Options) -> ImportRow {
     }
 }
 
+/// How a keyed post stopped short of a report.
+enum Failure {
+    /// Refused before anything was stored (a bad header): the key is released.
+    Refused(Error),
+    /// Stopped by storage (or a lost lease): the batch stays `running`, resumable with its key.
+    Stopped(Error),
+    /// The batch ended `failed` (a file error found half-way): the key answers with it.
+    Failed(Error),
+}
+
+impl Failure {
+    fn error(self) -> Error {
+        match self {
+            Failure::Refused(e) | Failure::Stopped(e) | Failure::Failed(e) => e,
+        }
+    }
+}
+
 /// Processes a spooled upload (see the module documentation).
 pub async fn post(
     app: &App,
@@ -429,23 +389,144 @@ pub async fn post(
     file: std::fs::File,
     opts: Options,
 ) -> Result<Posted, Error> {
-    let (row, _owned) = match claim(app, call, &file, &opts).await? {
-        Claim::Replay(row) => {
-            return Ok(Posted {
-                head: BatchHead::of(&row),
-                replayed: true,
-            });
-        }
-        Claim::Own(row, owned) => (row, owned),
+    let Some(key) = opts.key.clone() else {
+        let id = ulid::Ulid::new().to_string();
+        return run(app, call, file, &opts, &id, None)
+            .await
+            .map_err(Failure::error);
     };
+    let keyed = Keyed {
+        client: call.client.clone(),
+        key,
+        route: ROUTE,
+        body_sha256: opts.body_sha256.clone(),
+    };
+    let new_id = ulid::Ulid::new().to_string();
+    let (lease, resumed) = match idempotency::claim(app, &keyed, Some(new_id)).await? {
+        Claim::Done(stored) => return replay(app, stored).await,
+        Claim::New(lease) => (lease, false),
+        Claim::Resumed(lease) => (lease, true),
+    };
+    let id = lease
+        .resource()
+        .map_or_else(|| ulid::Ulid::new().to_string(), str::to_owned);
+    let result = if resumed {
+        resume(app, call, file, &opts, &id, &lease).await
+    } else {
+        run(app, call, file, &opts, &id, Some(&lease)).await
+    };
+    settle(lease, &id, result).await
+}
+
+/// Records what the key answers from now on.
+async fn settle(lease: Lease, id: &str, result: Result<Posted, Failure>) -> Result<Posted, Error> {
+    let done = Stored {
+        resource: Some(id.to_owned()),
+        status: None,
+        body: None,
+    };
+    match result {
+        Ok(posted) => {
+            lease.complete(done).await?;
+            Ok(posted)
+        }
+        Err(Failure::Failed(e)) => {
+            lease.complete(done).await?;
+            Err(e)
+        }
+        Err(Failure::Refused(e)) => {
+            lease.release().await;
+            Err(e)
+        }
+        Err(Failure::Stopped(e)) => {
+            lease.abandon().await;
+            Err(e)
+        }
+    }
+}
+
+/// The answer of a completed key: its batch, nothing written.
+async fn replay(app: &App, stored: Stored) -> Result<Posted, Error> {
+    let id = stored
+        .resource
+        .ok_or_else(|| Error::internal("clé d'idempotence sans lot"))?;
+    Ok(Posted {
+        head: find(app, &id).await?,
+        replayed: true,
+    })
+}
+
+/// A new batch `id`: the header checked, the batch stored, then processed.
+async fn run(
+    app: &App,
+    call: &Call,
+    file: std::fs::File,
+    opts: &Options,
+    id: &str,
+    lease: Option<&Lease>,
+) -> Result<Posted, Failure> {
+    check_header(&file, opts.format)
+        .await
+        .map_err(Failure::Refused)?;
+    let row = new_row(call, opts, id);
+    let stored = row.clone();
+    app.db
+        .write(move |c| lp_import::insert(c, &stored).map_err(DbError::from))
+        .await
+        .map_err(|e: DbError| Failure::Stopped(e.into()))?;
+    process(app, call, file, &row, lease).await
+}
+
+/// A batch whose request stopped (crash, storage failure): resumed after its last committed
+/// line; created if the request stopped before storing it.
+async fn resume(
+    app: &App,
+    call: &Call,
+    file: std::fs::File,
+    opts: &Options,
+    id: &str,
+    lease: &Lease,
+) -> Result<Posted, Failure> {
+    let lookup = id.to_owned();
+    let row = app
+        .db
+        .read(move |c| lp_import::find(c, &lookup).map_err(DbError::from))
+        .await
+        .map_err(|e| Failure::Stopped(e.into()))?;
+    let Some(row) = row else {
+        return run(app, call, file, opts, id, Some(lease)).await;
+    };
+    if row.status != "running" {
+        return Ok(Posted {
+            head: BatchHead::of(&row),
+            replayed: true,
+        });
+    }
+    let (id2, trace, now) = (row.id.clone(), call.trace_id.clone(), call.now);
+    app.db
+        .write(move |c| lp_import::touch(c, &id2, &trace, now).map_err(DbError::from))
+        .await
+        .map_err(|e| Failure::Stopped(e.into()))?;
+    process(app, call, file, &row, Some(lease)).await
+}
+
+/// Runs the stored batch `row` over `file` (after its `last_line`) and records its end.
+async fn process(
+    app: &App,
+    call: &Call,
+    file: std::fs::File,
+    row: &ImportRow,
+    lease: Option<&Lease>,
+) -> Result<Posted, Failure> {
     let job = Job {
         db: app.db.clone(),
         call: call.clone(),
         id: row.id.clone(),
-        format: Format::parse(&row.format).unwrap_or(opts.format),
+        format: Format::parse(&row.format).unwrap_or(Format::Csv),
         dry_run: row.dry_run,
         referential: app.referential(),
         handle: tokio::runtime::Handle::current(),
+        lost: lease.map(Lease::lost_flag),
     };
     let atomic = row.mode == "atomic";
     let skip = u64::try_from(row.last_line).unwrap_or(0);
@@ -457,7 +538,7 @@ pub async fn post(
         }
     })
     .await
-    .map_err(storage)?;
+    .map_err(|e| Failure::Stopped(storage(e)))?;
     finish(app, &row.id, result).await
 }
 
@@ -470,9 +551,21 @@ struct Job {
     dry_run: bool,
     referential: Arc<Referential>,
     handle: tokio::runtime::Handle,
+    /// Set when another request took the batch's key over: stop between chunks.
+    lost: Option<Arc<AtomicBool>>,
 }
 
 impl Job {
+    /// Fails when the lease on the batch's key was lost.
+    fn still_owned(&self) -> Result<(), Error> {
+        match &self.lost {
+            Some(lost) if lost.load(Ordering::SeqCst) => Err(Error::unavailable(
+                "Le lot a été repris par une autre requête (même Idempotency-Key)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn chunks(
         &self,
         file: std::fs::File,
@@ -500,9 +593,11 @@ impl Job {
         for chunk in self.chunks(file.try_clone().map_err(storage)?, 0)? {
             file_errors.extend(file_errors_of(&chunk));
             let mut conn = self.db.conn()?;
-            rejected += chunk_work(&mut conn, chunk, &self.id, evaluate, &mut dups, &self.call)
-                .map_err(Error::from)?
-                .rejected;
+            let (counts, added) =
+                chunk_work(&mut conn, &chunk, &self.id, evaluate, &dups, &self.call)
+                    .map_err(Error::from)?;
+            rejected += counts.rejected;
+            dups.extend(added);
         }
         file.seek(SeekFrom::Start(0)).map_err(storage)?;
         let write = ChunkMode {
@@ -511,11 +606,14 @@ impl Job {
         };
         let chunks = self.chunks(file, 0)?;
         let (id, call) = (self.id.clone(), self.call.clone());
+        // One transaction over the whole file: it cannot be run again (the file is read as it
+        // goes), so a conflict fails the batch (resumable with its key).
         self.handle
-            .block_on(self.db.write(move |c| -> Result<(), WriteError> {
+            .block_on(self.db.write_once(move |c| -> Result<(), WriteError> {
                 let mut dups = HashMap::new();
                 for chunk in chunks {
-                    chunk_work(c, chunk, &id, write, &mut dups, &call)?;
+                    let (_, added) = chunk_work(c, &chunk, &id, write, &dups, &call)?;
+                    dups.extend(added);
                 }
                 Ok(())
             }))
@@ -526,27 +624,28 @@ impl Job {
     /// One transaction per chunk, after the lines a crashed run committed. Returns the file
     /// errors.
     fn partial(self, file: std::fs::File, skip: u64) -> Result<Vec<String>, Error> {
-        let mut dups = if skip > 0 {
+        let mut dups = Arc::new(if skip > 0 {
             rebuild_dups(&mut *self.db.conn()?, &self.id)?
         } else {
             HashMap::new()
-        };
+        });
         let mode = ChunkMode {
             write_lps: !self.dry_run,
             store: true,
         };
         let mut file_errors = Vec::new();
         for chunk in self.chunks(file, skip)? {
+            self.still_owned()?;
             file_errors.extend(file_errors_of(&chunk));
-            let (id, call) = (self.id.clone(), self.call.clone());
-            let mut moved = std::mem::take(&mut dups);
-            dups = self
+            let (id, call, met) = (self.id.clone(), self.call.clone(), Arc::clone(&dups));
+            let (_, added) = self
                 .handle
-                .block_on(self.db.write(move |c| -> Result<_, WriteError> {
-                    chunk_work(c, chunk, &id, mode, &mut moved, &call)?;
-                    Ok(moved)
-                }))
+                .block_on(
+                    self.db
+                        .write(move |c| chunk_work(c, &chunk, &id, mode, &met, &call)),
+                )
                 .map_err(Error::from)?;
+            Arc::make_mut(&mut dups).extend(added);
         }
         Ok(file_errors)
     }
@@ -554,10 +653,16 @@ impl Job {
 
 /// Records how the batch ended. A storage failure leaves it `running` (resumable with the same
 /// key); a file error found at the end (JSON array) completes it with its file errors.
-async fn finish(app: &App, id: &str, result: Result<Vec<String>, Error>) -> Result<Posted, Error> {
+async fn finish(
+    app: &App,
+    id: &str,
+    result: Result<Vec<String>, Error>,
+) -> Result<Posted, Failure> {
     let (status, errors) = match &result {
         Ok(fe) => ("completed", fe.clone()),
-        Err(e) if e.kind == apogee_domain::ErrorKind::Internal => return Err(e.clone()),
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::Unavailable) => {
+            return Err(Failure::Stopped(e.clone()));
+        }
         Err(e) => ("failed", vec![e.message.clone()]),
     };
     let end = chrono::Utc::now().naive_utc();
@@ -567,11 +672,14 @@ async fn finish(app: &App, id: &str, result: Result<Vec<String>, Error>) -> Resu
         .write(move |c| {
             lp_import::finish(c, &id2, status, fe.as_deref(), end).map_err(DbError::from)
         })
-        .await?;
-    result?;
+        .await
+        .map_err(|e| Failure::Stopped(e.into()))?;
+    if let Err(e) = result {
+        return Err(Failure::Failed(e));
+    }
     analyze_after_load(&app.db).await;
     Ok(Posted {
-        head: find(app, id).await?,
+        head: find(app, id).await.map_err(Failure::Stopped)?,
         replayed: false,
     })
 }

@@ -167,6 +167,12 @@ impl From<DbError> for AtomicError {
     }
 }
 
+impl apogee_db::Transient for AtomicError {
+    fn is_transient(&self) -> bool {
+        matches!(self, AtomicError::Db(e) if e.is_transient())
+    }
+}
+
 impl From<apogee_db::DieselError> for AtomicError {
     fn from(e: apogee_db::DieselError) -> Self {
         AtomicError::Db(DbError::Query(e))

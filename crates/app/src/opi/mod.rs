@@ -216,7 +216,7 @@ fn update_stored(
         donnees: &merged,
         cod_etu: upsert::cod_etu_of(&merged),
     };
-    repo::update_person(c, row.cod_ind_opi, person, actor)?;
+    repo::update_person(c, row, person, actor)?;
     if by != MatchedBy::Code {
         warnings.push(upsert::code_changed(&row.cod_opi_int_epo, by));
         repo::add_alias(c, row.cod_ind_opi, &intake.code, actor.now)?;

@@ -193,9 +193,10 @@ pub async fn upload(app: &App, call: &Call, up: Upload, staged: Staged) -> Resul
     let key = piece.storage_key.clone();
     let store = app.storage.clone();
     let call = call.clone();
+    // Publishing consumes the staged file: the write cannot run twice.
     let written = app
         .db
-        .write(move |c| -> Result<_, WriteError> {
+        .write_once(move |c| -> Result<_, WriteError> {
             let outcome = repo::store(c, &piece, call.actor_now(), || {
                 store
                     .publish(staged)
@@ -237,8 +238,9 @@ where
         .clone()
         .stage(max)
         .map_err(|e| storage_error(&e))?;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(crate::upload::interrupted)?;
+    let idle = std::time::Duration::from_secs(app.settings.limits.body_idle_timeout_secs.max(1));
+    while let Some(chunk) = crate::upload::next_chunk(&mut stream, idle).await {
+        let chunk = chunk?;
         if let Err(e) = staging.write_all(&chunk) {
             if !staging.exceeded() {
                 return Err(storage_error(&e));
@@ -361,7 +363,7 @@ pub async fn store_student_piece(
     let store = app.storage.clone();
     let previous = app
         .db
-        .write(move |c| {
+        .write_once(move |c| {
             repo::store_student_piece(c, &row, || match file {
                 Some(staged) => store
                     .publish(staged)
@@ -548,13 +550,11 @@ pub struct StudentUpload {
 
 /// Checks the address of a student piece before its body is read.
 pub fn check_student_target(app: &App, up: &StudentUpload) -> Result<(), Error> {
-    if !apogee_domain::formats::is_cod_etu(up.cod_etu)
-        || !apogee_domain::formats::is_year(&up.cod_anu)
-    {
-        return Err(Error::bad_request(
-            "codEtu",
-            "codEtu (1 à 99999999) et codAnu (AAAA) attendus",
-        ));
+    if !apogee_domain::formats::is_cod_etu(up.cod_etu) {
+        return Err(Error::bad_request("codEtu", "codEtu : 1 à 99999999"));
+    }
+    if !apogee_domain::formats::is_year(&up.cod_anu) {
+        return Err(Error::bad_request("codAnu", "codAnu : une année AAAA"));
     }
     if lib_tpj(app, &up.cod_tpj).is_none() {
         return Err(Error::not_found(

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 /// A journal row to append.
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = crate::schema::call_journal)]
 pub struct NewJournalEntry {
     /// When the call ended (UTC).

@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod cvec;
+pub mod idempotency;
 pub mod journal;
 pub mod lp;
 pub mod lp_import;

@@ -275,14 +275,34 @@ macro_rules! person_values {
     }};
 }
 
-/// Updates a stored person.
+impl PersonData<'_> {
+    /// Whether `row` already holds exactly these values (an identical re-push, OPI-8).
+    fn stored_in(&self, row: &OpiRow) -> Result<bool, WriteError> {
+        let (intake, ine) = (self.intake, self.intake.ine.as_ref());
+        Ok(row.cod_etu_opi == self.cod_etu
+            && row.ine.as_deref() == ine.map(|i| i.value.as_str())
+            && row.ine_family.as_deref() == ine.map(|i| i.family.as_str())
+            && row.ine_check.as_deref() == ine.map(|i| i.check)
+            && row.lib_nom_pat_ind_opi == intake.nom_pat
+            && row.lib_nom_usu_ind_opi == intake.nom_usu
+            && row.lib_pr1_ind_opi == intake.prenom
+            && row.date_nai_ind_opi == intake.date_naissance
+            && row.match_key == intake.match_key
+            && row.donnees == to_json(self.donnees)?)
+    }
+}
+
+/// Updates a stored person; an identical push writes nothing, `updated_at` included (OPI-8).
 pub fn update_person(
     conn: &mut AnyConnection,
-    cod_ind_opi: i64,
+    row: &OpiRow,
     p: PersonData<'_>,
     actor: Actor<'_>,
 ) -> Result<(), WriteError> {
-    diesel::update(oi::table.find(cod_ind_opi))
+    if p.stored_in(row)? {
+        return Ok(());
+    }
+    diesel::update(oi::table.find(row.cod_ind_opi))
         .set((
             person_values!(p),
             oi::updated_at.eq(actor.now),

@@ -33,8 +33,8 @@ pub fn is_cnous_path(path: &str) -> bool {
 }
 
 /// The fallback renderer of framework errors on the CNOUS paths.
-pub fn framework_error(path: &str, status: StatusCode) -> Option<HttpResponse> {
-    is_cnous_path(path).then(|| error(status, "Requête invalide"))
+pub fn framework_error(req: &HttpRequest, status: StatusCode) -> Option<HttpResponse> {
+    is_cnous_path(req.path()).then(|| error(status, "Requête invalide"))
 }
 
 /// A `CertificateErrorDto` response. The `FaultNote` keeps the framework's error handler away

@@ -98,8 +98,9 @@ pub async fn check(
 }
 
 /// `GET <ines base>/version`.
-pub async fn version() -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn version(req: HttpRequest, app: web::Data<App>) -> Result<HttpResponse, FacadeError> {
+    authorize(&req, &app, None).await?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(format!("apogee-gateway {}", env!("CARGO_PKG_VERSION")))
+        .body(format!("apogee-gateway {}", env!("CARGO_PKG_VERSION"))))
 }

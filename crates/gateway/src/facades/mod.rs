@@ -40,6 +40,28 @@ fn endpoint_of(app: &App, path: &str) -> Option<Endpoint> {
     })
 }
 
+/// The fallback renderer of framework errors (body too large, silent, unreadable) on the PJ and
+/// INES facade endpoints: their own error body.
+pub fn framework_error(
+    req: &actix_web::HttpRequest,
+    status: actix_web::http::StatusCode,
+) -> Option<actix_web::HttpResponse> {
+    use actix_web::http::StatusCode;
+    let app = req.app_data::<web::Data<App>>()?;
+    endpoint_of(app, req.path())?;
+    let description = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Corps de requête trop volumineux (64 Ko au plus)",
+        StatusCode::REQUEST_TIMEOUT => "Corps de requête interrompu : le client n'envoie plus rien",
+        _ => "Requête illisible",
+    };
+    let kind = if status.is_client_error() {
+        "inputparameter.body"
+    } else {
+        "technical"
+    };
+    Some(error::FacadeError::new(status, kind, "Requête invalide", description.into()).response())
+}
+
 /// Registers the facades. The PJ and INES base paths come from the settings, so each resource
 /// matches any prefix and a guard keeps only the configured one.
 pub fn configure(cfg: &mut web::ServiceConfig) {

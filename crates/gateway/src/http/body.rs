@@ -2,12 +2,39 @@
 //! streamed as `Bytes` chunks.
 
 use actix_web::web;
+use apogee_app::App;
+use apogee_app::upload::{self, BodyDigest};
 use apogee_domain::Error;
+use std::time::Duration;
 
-/// Spools a whole body (REST batch uploads) within `limit` bytes.
-pub async fn spool(payload: web::Payload, limit: usize) -> Result<std::fs::File, Error> {
+/// How long a body may stay silent while it is read (`limits.body_idle_timeout_secs`).
+pub fn idle(app: &App) -> Duration {
+    Duration::from_secs(app.settings.limits.body_idle_timeout_secs.max(1))
+}
+
+/// A spooled upload and the SHA-256 of its bytes (what an `Idempotency-Key` is bound to).
+pub struct Spooled {
+    /// The body, rewound.
+    pub file: std::fs::File,
+    /// SHA-256 (hex).
+    pub sha256: String,
+}
+
+/// Spools a whole body (REST batch uploads) within `limits.batch_bytes`.
+pub async fn spool(payload: web::Payload, app: &App) -> Result<Spooled, Error> {
+    let (body, digest) = upload::hashing(payload);
     let mut total = 0;
-    apogee_app::upload::spool(payload, limit, &mut total).await
+    let limit = app.settings.limits.batch_bytes;
+    let file = upload::spool(body, limit, idle(app), &mut total).await?;
+    Ok(Spooled {
+        file,
+        sha256: digest.hex(),
+    })
+}
+
+/// A payload hashed as it is read.
+pub fn hashed(payload: web::Payload) -> (upload::Hashing<web::Payload>, BodyDigest) {
+    upload::hashing(payload)
 }
 
 /// `Content-Disposition: attachment` with an ASCII `filename` and, when needed, the exact name

@@ -1,13 +1,19 @@
 //! Extractors: the authenticated caller (and the `Call` it makes), the page of a list.
 //!
 //! REST: `Authorization: Bearer <secret>`. SOAP: HTTP Basic `<name>:<secret>` (how Apogée
-//! clients are configured) or Bearer.
+//! clients are configured) or Bearer. Both: the `auth.api_key_header` header carrying a secret,
+//! or no credentials at all from a trusted network (`auth.trusted_networks`). This module reads
+//! the headers and the peer address; `apogee_app::clients::identify` decides who is calling.
 
-use super::problem::{ApiError, bad_request};
+use super::problem::{ApiError, bad_request, problem_response};
 use super::request_id;
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use apogee_app::clients::{self, Client, Credentials};
+use apogee_app::clients::{self, Client, Credentials, Presented};
+use apogee_app::settings::AuthSettings;
 use apogee_app::{App, Call, Page};
 use apogee_domain::{Error, Scope, Scopes};
 use base64::Engine;
@@ -40,15 +46,19 @@ impl Caller {
     }
 }
 
-/// The credentials of the `Authorization` header, if readable.
+/// The credentials of the `Authorization` header: `None` when there is none, `Malformed` when it
+/// cannot be read.
 pub fn credentials(req: &HttpRequest) -> Option<Credentials> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
-    let (scheme, rest) = value.split_once(' ')?;
+    let value = req.headers().get(AUTHORIZATION)?;
+    Some(
+        authorization(value).unwrap_or_else(|| Credentials::Malformed {
+            header: "Authorization".into(),
+        }),
+    )
+}
+
+fn authorization(value: &HeaderValue) -> Option<Credentials> {
+    let (scheme, rest) = value.to_str().ok()?.trim().split_once(' ')?;
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
         return Some(Credentials::Bearer(rest.to_owned()));
@@ -67,9 +77,43 @@ pub fn credentials(req: &HttpRequest) -> Option<Credentials> {
     None
 }
 
-/// Verifies the request's credentials; the client's name goes into the extensions (journal).
+/// The secret of the API-key header `header`, when sent.
+fn api_key(req: &HttpRequest, header: &str) -> Option<Credentials> {
+    let value = req.headers().get(header)?;
+    Some(match value.to_str().map(str::trim) {
+        Ok(secret) if !secret.is_empty() => Credentials::ApiKey(secret.to_owned()),
+        _ => Credentials::Malformed {
+            header: header.to_owned(),
+        },
+    })
+}
+
+/// What the request presents: its credentials (`Authorization`, else the API-key header), its
+/// peer address and its `X-Forwarded-For` values.
+pub fn presented(req: &HttpRequest, auth: &AuthSettings) -> Presented {
+    let credentials = credentials(req).or_else(|| {
+        auth.api_key_header
+            .as_deref()
+            .and_then(|header| api_key(req, header))
+    });
+    let forwarded_for = req
+        .headers()
+        .get_all("x-forwarded-for")
+        // An unreadable value is kept as an unreadable address: it stops the search.
+        .map(|v| v.to_str().unwrap_or("?").to_owned())
+        .collect();
+    Presented {
+        credentials,
+        peer: req.peer_addr().map(|a| a.ip()),
+        forwarded_for,
+    }
+}
+
+/// Identifies the caller (credentials, else trusted network); the client's name goes into the
+/// extensions (journal).
 pub async fn authenticate(req: &HttpRequest, app: &App) -> Result<Caller, Error> {
-    let Client { name, scopes } = clients::authenticate(app, credentials(req)).await?;
+    let presented = presented(req, &app.settings.auth);
+    let Client { name, scopes } = clients::identify(app, presented).await?;
     req.extensions_mut().insert(CallerName(name.clone()));
     Ok(Caller {
         call: Call::new(name.clone(), request_id::of(req)),
@@ -78,13 +122,41 @@ pub async fn authenticate(req: &HttpRequest, app: &App) -> Result<Caller, Error>
     })
 }
 
+/// Middleware (`actix_web::middleware::from_fn`) that identifies the caller before any extractor
+/// runs, and leaves the [`Caller`] for the extractor. Without it, actix runs a handler's
+/// extractors together: while the secret is being looked up, a malformed path, query or body
+/// already answers 400, so a caller with a wrong or revoked secret learns how its request would
+/// have been validated instead of getting 401.
+pub async fn authenticate_first(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
+    let app = req.app_data::<web::Data<App>>().cloned();
+    if let Some(app) = app {
+        match authenticate(req.request(), &app).await {
+            Ok(caller) => {
+                req.extensions_mut().insert(caller);
+            }
+            Err(e) => {
+                let res = problem_response(&e);
+                return Ok(req.into_response(res).map_into_right_body());
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let known = req.extensions().get::<Caller>().cloned();
         let req = req.clone();
         Box::pin(async move {
+            if let Some(caller) = known {
+                return Ok(caller);
+            }
             let app = req
                 .app_data::<web::Data<App>>()
                 .ok_or_else(|| ApiError(Error::internal("état de l'application absent")))?

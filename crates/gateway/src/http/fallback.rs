@@ -7,11 +7,12 @@ use super::problem::{FaultNote, problem_response};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use apogee_domain::{Error, ErrorKind, FaultKey};
 
-/// Renders a framework error of `status` on `path` in an adapter's format; `None`: not its path.
-pub type Renderer = fn(path: &str, status: StatusCode) -> Option<HttpResponse>;
+/// Renders a framework error of `status` on the request's path in an adapter's format; `None`:
+/// not its path.
+pub type Renderer = fn(req: &HttpRequest, status: StatusCode) -> Option<HttpResponse>;
 
 /// The renderers registered by the adapters, asked in order.
 #[derive(Clone, Default)]
@@ -32,6 +33,11 @@ fn problem(status: StatusCode) -> HttpResponse {
             ErrorKind::PayloadTooLarge,
             FaultKey::noncoherent("body"),
             "Corps de requête trop volumineux",
+        ),
+        408 => (
+            ErrorKind::RequestTimeout,
+            FaultKey::noncoherent("body"),
+            "Corps de requête interrompu : le client n'envoie plus rien",
         ),
         415 => (
             ErrorKind::UnsupportedMediaType,
@@ -59,13 +65,19 @@ pub fn framework_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     if res.response().extensions().get::<FaultNote>().is_some() {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let (path, status) = (res.request().path().to_owned(), res.status());
-    let renderers = res.request().app_data::<web::Data<Renderers>>().cloned();
+    let req = res.request();
+    // A body cut for silence surfaces as an unreadable body: it is a timeout.
+    let status = if super::guard::BodyTimer::fired(req) {
+        StatusCode::REQUEST_TIMEOUT
+    } else {
+        res.status()
+    };
+    let renderers = req.app_data::<web::Data<Renderers>>().cloned();
     let rendered = renderers
         .iter()
         .flat_map(|r| r.0.iter())
-        .find_map(|render| render(&path, status))
-        .or_else(|| path.starts_with("/api/").then(|| problem(status)));
+        .find_map(|render| render(req, status))
+        .or_else(|| req.path().starts_with("/api/").then(|| problem(status)));
     match rendered {
         Some(answer) => {
             let (req, _) = res.into_parts();

@@ -5,6 +5,8 @@
 pub mod body;
 pub mod extract;
 pub mod fallback;
+pub mod guard;
+pub mod idempotency;
 pub mod journal;
 pub mod middleware;
 pub mod openapi;

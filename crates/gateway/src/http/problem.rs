@@ -104,6 +104,9 @@ pub fn problem_response(err: &Error) -> HttpResponse {
             HeaderValue::from_static("Bearer realm=\"apogee-gateway\""),
         ));
     }
+    if let Some(seconds) = err.retry_after {
+        res.insert_header((header::RETRY_AFTER, seconds));
+    }
     let mut res = res.body(serde_json::to_vec(&body).unwrap_or_default());
     FaultNote::attach(&mut res, err.fault_key.to_string(), err.message.clone());
     res

@@ -45,28 +45,13 @@ fn format_of(q: &LpBatchQuery, content_type: &str) -> Result<Format, Error> {
     }
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Error> {
-    let key = req
-        .headers()
-        .get("Idempotency-Key")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    if key.as_ref().is_some_and(|k| k.len() > 200) {
-        return Err(Error::bad_request(
-            "Idempotency-Key",
-            "Idempotency-Key : 200 caractères au plus",
-        ));
-    }
-    Ok(key)
-}
-
 fn options(req: &HttpRequest, q: &LpBatchQuery) -> Result<Options, Error> {
     Ok(Options {
         format: format_of(q, &content_type(req))?,
         mode: Mode::parse(q.mode.as_deref())?,
         dry_run: q.dry_run.unwrap_or(false),
-        key: idempotency_key(req)?,
+        key: crate::http::idempotency::key(req)?,
+        body_sha256: String::new(),
     })
 }
 
@@ -74,7 +59,7 @@ fn options(req: &HttpRequest, q: &LpBatchQuery) -> Result<Options, Error> {
 /// NDJSON or a JSON array; `mode=partial|atomic`, `dryRun=true`, `Idempotency-Key`. Answers the
 /// batch (id, status, summary) and its per-row report as JSON, NDJSON
 /// (`Accept: application/x-ndjson`) or CSV (`Accept: text/csv`).
-#[utoipa::path(post, path = "/api/v1/laissez-passer/batch", tag = "laissez-passer", params(("format" = Option<String>, Query, description = "csv, ndjson or json (default from the content type)"), ("mode" = Option<String>, Query, description = "partial (default) or atomic"), ("dryRun" = Option<bool>, Query, description = "validate without writing"), ("Idempotency-Key" = Option<String>, Header, description = "a repeated post returns the first report; an interrupted batch is resumed")), request_body(content = String, description = "CSV (typLpa,codAnu,numOPI,codEtp,codVrsVet,codDip,codVrsVdi,libCmtLpa or any of the 14 V2 names), NDJSON or a JSON array", content_type = "text/csv"), responses((status = 200, description = "The batch: id, status, summary, then its per-row report (JSON `lines`, NDJSON or CSV after Accept)", body = BatchHead), (status = 409, description = "The batch with this Idempotency-Key is being processed", body = ProblemBody, content_type = "application/problem+json"), (status = 413, description = "Upload too large", body = ProblemBody, content_type = "application/problem+json"), (status = 415, description = "Unsupported media type", body = ProblemBody, content_type = "application/problem+json"), Problems))]
+#[utoipa::path(post, path = "/api/v1/laissez-passer/batch", tag = "laissez-passer", params(("format" = Option<String>, Query, description = "csv, ndjson or json (default from the content type)"), ("mode" = Option<String>, Query, description = "partial (default) or atomic"), ("dryRun" = Option<bool>, Query, description = "validate without writing"), ("Idempotency-Key" = Option<String>, Header, description = "the same key and body return the first report; a batch whose process stopped is resumed; another body: 422")), request_body(content = String, description = "CSV (typLpa,codAnu,numOPI,codEtp,codVrsVet,codDip,codVrsVdi,libCmtLpa or any of the 14 V2 names), NDJSON or a JSON array", content_type = "text/csv"), responses((status = 200, description = "The batch: id, status, summary, then its per-row report (JSON `lines`, NDJSON or CSV after Accept)", body = BatchHead), (status = 409, description = "A request with this Idempotency-Key is running (Retry-After)", body = ProblemBody, content_type = "application/problem+json"), (status = 422, description = "This Idempotency-Key was used for another body", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "Too many batches at once (Retry-After)", body = ProblemBody, content_type = "application/problem+json"), (status = 413, description = "Upload too large", body = ProblemBody, content_type = "application/problem+json"), (status = 415, description = "Unsupported media type", body = ProblemBody, content_type = "application/problem+json"), Problems))]
 pub async fn post(
     req: HttpRequest,
     caller: Caller,
@@ -83,9 +68,11 @@ pub async fn post(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::LpWrite)?;
-    let opts = options(&req, &query)?;
-    let file = spool(payload, app.settings.limits.batch_bytes).await?;
-    let Posted { head, replayed } = batch::post(&app, &caller.call, file, opts).await?;
+    let mut opts = options(&req, &query)?;
+    let _permit = app.permits.batch(&caller.name)?;
+    let upload = spool(payload, &app).await?;
+    opts.body_sha256 = upload.sha256;
+    let Posted { head, replayed } = batch::post(&app, &caller.call, upload.file, opts).await?;
     let (id, rejected) = (head.id.clone(), head.summary.counts.rejected);
     journal::note(&req, |n| {
         n.key = Some(("batch".into(), id));

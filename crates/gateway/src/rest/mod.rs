@@ -25,6 +25,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(health::metrics))
         .service(
             web::scope("/api/v1")
+                // Credentials are checked before any extractor reads the body, query or path:
+                // a wrong secret answers 401 whatever else is wrong with the request.
+                // Then control characters in the path or query are refused (400).
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::guard::refuse_controls,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::extract::authenticate_first,
+                ))
                 .route("/me", web::get().to(me::get))
                 .route("/referential", web::get().to(referential::tables))
                 .route("/referential/{table}", web::get().to(referential::list))

@@ -1,11 +1,13 @@
 //! `/api/v1/etudiants`: the student register (PUT, GET, search, streamed batch).
 
+use crate::http::body::spool;
 use crate::http::extract::{CSV, Caller, NDJSON, PageQuery, content_type, is_any};
-use crate::http::journal;
 use crate::http::openapi::Problems;
 use crate::http::problem::{ApiResult, ProblemBody};
 use crate::http::reply::created_or_ok;
+use crate::http::{idempotency, journal};
 use actix_web::{HttpRequest, HttpResponse, web};
+use apogee_app::idempotency::Once;
 use apogee_app::students::{
     self, Applied, BatchFormat, BatchReport, ListQuery, StudentList, StudentView,
 };
@@ -103,18 +105,35 @@ fn batch_format(content_type: &str) -> Result<BatchFormat, Error> {
     }
 }
 
+/// The route a student batch's `Idempotency-Key` is bound to.
+const ROUTE: &str = "POST /api/v1/etudiants/batch";
+
 /// `POST /api/v1/etudiants/batch`: CSV (`text/csv`) or NDJSON (`application/x-ndjson`),
-/// streamed; 200 with the per-line report (valid lines written, invalid ones reported).
-#[utoipa::path(post, path = "/api/v1/etudiants/batch", tag = "etudiants", request_body(content = String, description = "CSV (codEtu,ine,libNomPatInd,libNomUsuInd,libPr1Ind,dateNaiInd) or NDJSON, streamed", content_type = "text/csv"), responses((status = 200, description = "Per-line report", body = BatchReport), (status = 415, description = "Unsupported media type", body = ProblemBody, content_type = "application/problem+json"), Problems))]
+/// streamed (spooled first when it carries an `Idempotency-Key`); 200 with the per-line report
+/// (valid lines written, invalid ones reported).
+#[utoipa::path(post, path = "/api/v1/etudiants/batch", tag = "etudiants", params(("Idempotency-Key" = Option<String>, Header, description = "the same key and body return the first report (Idempotent-Replayed: true); another body: 422")), request_body(content = String, description = "CSV (codEtu,ine,libNomPatInd,libNomUsuInd,libPr1Ind,dateNaiInd) or NDJSON, streamed", content_type = "text/csv"), responses((status = 200, description = "Per-line report", body = BatchReport), (status = 409, description = "A request with this Idempotency-Key is running (Retry-After)", body = ProblemBody, content_type = "application/problem+json"), (status = 415, description = "Unsupported media type", body = ProblemBody, content_type = "application/problem+json"), (status = 422, description = "This Idempotency-Key was used for another body", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "Too many batches at once (Retry-After)", body = ProblemBody, content_type = "application/problem+json"), Problems))]
 pub async fn batch(
     req: HttpRequest,
     caller: Caller,
     app: web::Data<App>,
     payload: web::Payload,
-) -> ApiResult<web::Json<BatchReport>> {
+) -> ApiResult<HttpResponse> {
     caller.require(Scope::LpWrite)?;
     let format = batch_format(&content_type(&req))?;
-    let report = students::batch(&app, &caller.call, payload, format).await?;
-    journal::rejected_lines(&req, report.counts.rejected);
-    Ok(web::Json(report))
+    let _permit = app.permits.batch(&caller.name)?;
+    if idempotency::key(&req)?.is_none() {
+        let report = students::batch(&app, &caller.call, payload, format).await?;
+        journal::rejected_lines(&req, report.counts.rejected);
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let upload = spool(payload, &app).await?;
+    let keyed = idempotency::keyed(&req, &caller, ROUTE, upload.sha256)?;
+    let run = || students::batch_file(&app, &caller.call, upload.file, format);
+    match apogee_app::idempotency::once(&app, keyed, run).await? {
+        Once::Ran(report) => {
+            journal::rejected_lines(&req, report.counts.rejected);
+            Ok(HttpResponse::Ok().json(report))
+        }
+        Once::Replayed(stored) => Ok(idempotency::replayed(stored)),
+    }
 }

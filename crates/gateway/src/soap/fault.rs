@@ -50,6 +50,10 @@ fn fault(
             HeaderValue::from_static("Basic realm=\"apogee-gateway\", charset=\"UTF-8\""),
         );
     }
+    if let Some(seconds) = err.retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     res
 }
 
@@ -82,15 +86,17 @@ pub fn framework(registry: Registry, path: &str, status: StatusCode) -> Option<H
         return None;
     }
     let service = registry.find(path.rsplit('/').next()?)?;
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "Message trop volumineux"
-    } else {
-        "Requête invalide"
+    let (element, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("message", "Message trop volumineux"),
+        StatusCode::REQUEST_TIMEOUT => {
+            ("body", "Message interrompu : le client n'envoie plus rien")
+        }
+        _ => ("message", "Requête invalide"),
     };
     let body = encode::fault(
         service.namespace,
         FaultCode::Client,
-        FaultKey::noncoherent("message").as_str(),
+        FaultKey::noncoherent(element).as_str(),
         &[],
         message,
     );

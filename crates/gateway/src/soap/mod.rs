@@ -27,6 +27,6 @@ pub fn configure(
 }
 
 /// The fallback renderer of framework errors on SOAP paths (a `Client` fault).
-pub fn framework_fault(path: &str, status: StatusCode) -> Option<HttpResponse> {
-    fault::framework(Registry(SERVICES), path, status)
+pub fn framework_fault(req: &actix_web::HttpRequest, status: StatusCode) -> Option<HttpResponse> {
+    fault::framework(Registry(SERVICES), req.path(), status)
 }

@@ -18,8 +18,12 @@ struct Running {
     http: reqwest::Client,
 }
 
+/// The lease of an idempotency key, short here: after a crash, the batch is taken over once it
+/// expires.
+const LEASE: &[(&str, &str)] = &[("APOGEE_IDEMPOTENCY__LEASE_SECS", "2")];
+
 fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Error>> {
-    let process = crate::process::start(data_dir)?;
+    let process = crate::process::start_with(data_dir, LEASE)?;
     let token = std::fs::read_to_string(data_dir.join("admin.token"))?
         .trim()
         .to_owned();
@@ -129,16 +133,35 @@ fn file() -> String {
     f
 }
 
+/// Posts the file; while the key's lease is held (by the killed process), waits `Retry-After`.
 async fn post_batch(
     server: &Running,
     key: Option<&str>,
 ) -> Result<Value, Box<dyn std::error::Error>> {
-    let mut req = server.post("/api/v1/laissez-passer/batch", "text/csv", file());
-    if let Some(k) = key {
-        req = req.header("Idempotency-Key", k);
+    for _ in 0..30 {
+        let mut req = server.post("/api/v1/laissez-passer/batch", "text/csv", file());
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let res = req.send().await?;
+        if res.status() == 409 {
+            let wait: u64 = res
+                .headers()
+                .get("Retry-After")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .ok_or("409 without Retry-After")?;
+            assert!(
+                (1..=3).contains(&wait),
+                "Retry-After {wait} for a 2 s lease"
+            );
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            continue;
+        }
+        let text = res.text().await?;
+        return Ok(serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?);
     }
-    let text = req.send().await?.text().await?;
-    Ok(serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?)
+    Err("the key stayed busy".into())
 }
 
 /// Posts the file in the background and kills the server once some LPs are committed.
@@ -251,5 +274,174 @@ async fn a_killed_batch_reposted_without_key_ends_as_one_clean_run() -> TestResu
             .collect()
     };
     assert_eq!(strip(server.lps().await?), strip(expected_lps));
+    Ok(())
+}
+
+/// The OPI pushes and piece uploads of the OPI/PJ crash test: `(code, OPI body, piece)`.
+fn writes() -> Vec<(String, Value, Vec<u8>)> {
+    (0..400)
+        .map(|i| {
+            let code = format!("KILL{i:04}");
+            let name: String = format!("{i:04}")
+                .bytes()
+                .map(|d| char::from(b'A' + (d - b'0')))
+                .collect();
+            let body = serde_json::json!({
+                "individu": {
+                    "codOpiIntEpo": code,
+                    "donneesNaissance": {"dateNaiIndOpi": "14032005", "temDateNaiRelOpi": "N"},
+                    "etatCivil": {"libNomPatIndOpi": format!("NOM{name}"), "libPr1IndOpi": "LEA"}
+                },
+                "voeux": {"item": [
+                    {"codCge": "CG1", "codEtp": "ETP01", "codVrsVet": 1, "numCls": 1, "codDemDos": "C", "codDecVeu": "F"},
+                    {"codCge": "CG1", "codEtp": "ETP02", "codVrsVet": 1, "numCls": 2, "codDemDos": "C", "codDecVeu": "F"}
+                ]}
+            });
+            let mut pdf = b"%PDF-1.4\n".to_vec();
+            pdf.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, 30_000 + i));
+            pdf.extend_from_slice(b"\n%%EOF\n");
+            (code, body, pdf)
+        })
+        .collect()
+}
+
+impl Running {
+    /// Pushes every OPI and its piece, 8 at a time; returns the failures (none expected).
+    async fn push_all(&self, writes: &[(String, Value, Vec<u8>)]) -> Vec<String> {
+        let mut failures = Vec::new();
+        for group in writes.chunks(8) {
+            let sent = group.iter().map(|(code, body, pdf)| async move {
+                let put = self
+                    .http
+                    .put(format!("{}/api/v1/opi/{code}", self.base))
+                    .bearer_auth(&self.token)
+                    .json(body)
+                    .send()
+                    .await;
+                let opi = put.map(|r| r.status().as_u16()).unwrap_or(0);
+                let piece = self
+                    .http
+                    .put(format!(
+                        "{}/api/v1/opi/{code}/pj/PJ01?nomFic=photo.pdf",
+                        self.base
+                    ))
+                    .bearer_auth(&self.token)
+                    .body(pdf.clone())
+                    .send()
+                    .await;
+                let pj = piece.map(|r| r.status().as_u16()).unwrap_or(0);
+                (code, opi, pj)
+            });
+            for (code, opi, pj) in futures_util::future::join_all(sent).await {
+                if !(200..300).contains(&opi) || !(200..300).contains(&pj) {
+                    failures.push(format!("{code}: opi {opi}, pj {pj}"));
+                }
+            }
+        }
+        failures
+    }
+
+    /// Every stored OPI with its vœux count, and each piece's SHA-256 as downloaded.
+    async fn stored_opis(
+        &self,
+    ) -> Result<Vec<(String, usize, Option<String>)>, Box<dyn std::error::Error>> {
+        let list = self.get("/api/v1/opi?limit=1000").await?;
+        let mut out = Vec::new();
+        for o in list["opis"].as_array().into_iter().flatten() {
+            let code = o["codOpiIntEpo"].as_str().unwrap_or_default().to_owned();
+            let one = self.get(&format!("/api/v1/opi/{code}")).await?;
+            let voeux = one["voeux"].as_array().map_or(0, Vec::len);
+            let piece = match one["pj"].as_array().and_then(|p| p.first()) {
+                None => None,
+                Some(p) => {
+                    let res = self
+                        .http
+                        .get(format!("{}/api/v1/opi/{code}/pj/PJ01", self.base))
+                        .bearer_auth(&self.token)
+                        .send()
+                        .await?;
+                    assert_eq!(res.status(), 200, "{code}: a piece row without its file");
+                    let bytes = res.bytes().await?;
+                    use sha2::Digest;
+                    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+                    assert_eq!(
+                        p["sha256"].as_str(),
+                        Some(sha.as_str()),
+                        "{code}: the file is not the row's"
+                    );
+                    Some(sha)
+                }
+            };
+            out.push((code, voeux, piece));
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[tokio::test]
+async fn killed_during_opi_pushes_and_piece_uploads_leaves_nothing_half_written() -> TestResult {
+    let writes = writes();
+    let clean_dir = tempfile::tempdir()?;
+    let clean = start(clean_dir.path())?;
+    assert!(clean.push_all(&writes).await.is_empty());
+    let expected = clean.stored_opis().await?;
+    assert_eq!(expected.len(), writes.len());
+    drop(clean);
+
+    let dir = tempfile::tempdir()?;
+    let mut server = start(dir.path())?;
+    let pushing = {
+        let (base, token, http) = (
+            server.base.clone(),
+            server.token.clone(),
+            server.http.clone(),
+        );
+        let writes = writes.clone();
+        tokio::spawn(async move {
+            for (code, body, pdf) in &writes {
+                let _ = http
+                    .put(format!("{base}/api/v1/opi/{code}"))
+                    .bearer_auth(&token)
+                    .json(body)
+                    .send()
+                    .await;
+                let _ = http
+                    .put(format!("{base}/api/v1/opi/{code}/pj/PJ01?nomFic=photo.pdf"))
+                    .bearer_auth(&token)
+                    .body(pdf.clone())
+                    .send()
+                    .await;
+            }
+        })
+    };
+    // Kill while OPIs and pieces are being written.
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if server.get("/api/v1/opi?limit=1").await?["meta"]["total"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 60
+        {
+            break;
+        }
+    }
+    server.kill9()?;
+    pushing.abort();
+    drop(server);
+    let server = start(dir.path())?;
+    // What the crash left: whole OPIs (both vœux) and, for each piece row, its file.
+    let left = server.stored_opis().await?;
+    assert!(
+        !left.is_empty() && left.len() < writes.len(),
+        "{} OPIs",
+        left.len()
+    );
+    for (code, voeux, _) in &left {
+        assert_eq!(*voeux, 2, "{code}: an OPI without all its vœux");
+    }
+    // Sent again, everything converges to the one-shot result.
+    assert!(server.push_all(&writes).await.is_empty());
+    assert_eq!(server.stored_opis().await?, expected);
     Ok(())
 }

@@ -3,13 +3,19 @@
 mod helpers;
 
 mod auth;
+mod auth_matrix;
+mod auth_ways;
+mod bad_input;
 mod crash;
 mod cvec;
 mod health;
+mod idempotency;
 mod interop;
 mod journal;
+mod log_privacy;
 mod lp;
 mod lp_batch;
+mod multiprocess;
 mod openapi;
 mod opi_batch;
 mod opi_rest;

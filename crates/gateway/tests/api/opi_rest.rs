@@ -33,12 +33,16 @@ both_backends! {
         assert_eq!(body["traceId"].as_str().map(str::len), Some(26));
         let statuses: Vec<&str> = body["voeux"]["accepted"].as_array().into_iter().flatten().filter_map(|v| v["status"].as_str()).collect();
         assert_eq!(statuses, vec!["created", "created"]);
-        // Re-sending the same payload changes nothing (OPI-8).
+        // Re-sending the same payload changes nothing (OPI-8), not even the update time.
+        let before: Value = app.get("/api/v1/opi/EC00000001").send().await?.json().await?;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         let res = app.put("/api/v1/opi/ec00000001").json(&opi("EC00000001", Some("0123456789M"), json!([voeu("ETP01"), voeu("ETP02")]))).send().await?;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await?;
         let statuses: Vec<&str> = body["voeux"]["accepted"].as_array().into_iter().flatten().filter_map(|v| v["status"].as_str()).collect();
         assert_eq!(statuses, vec!["unchanged", "unchanged"]);
+        let after: Value = app.get("/api/v1/opi/EC00000001").send().await?.json().await?;
+        assert_eq!(after, before);
         // Withdrawal: ETP02 disappears, reported as deleted.
         let body: Value = app.put("/api/v1/opi/EC00000001").json(&opi("EC00000001", Some("0123456789M"), json!([voeu("ETP01")]))).send().await?.json().await?;
         assert_eq!(body["voeux"]["deleted"][0]["codEtp"], "ETP02", "{body}");

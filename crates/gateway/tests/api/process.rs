@@ -24,6 +24,14 @@ impl Drop for Running {
 
 /// Starts `apogee-gateway` on `data_dir` and waits until it listens.
 pub(crate) fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Error>> {
+    start_with(data_dir, &[])
+}
+
+/// [`start`] with more environment (configuration keys: `APOGEE_<SECTION>__<KEY>`).
+pub(crate) fn start_with(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+) -> Result<Running, Box<dyn std::error::Error>> {
     let mut child = Command::new(BIN)
         .args([
             "--bind",
@@ -35,6 +43,7 @@ pub(crate) fn start(data_dir: &Path) -> Result<Running, Box<dyn std::error::Erro
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("APOGEE_CONFIG")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()?;
@@ -158,6 +167,85 @@ fn restart_on_the_same_data_dir_keeps_data_and_token() -> TestResult {
         1,
         "{list}"
     );
+    Ok(())
+}
+
+/// Renames the journal table (the database then refuses journal rows) or back.
+fn journal_table(dir: &Path, on: bool) -> TestResult {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let mut conn =
+        diesel::SqliteConnection::establish(&dir.join("apogee.db").display().to_string())?;
+    conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
+    let sql = if on {
+        "ALTER TABLE call_journal_off RENAME TO call_journal"
+    } else {
+        "ALTER TABLE call_journal RENAME TO call_journal_off"
+    };
+    conn.batch_execute(sql)?;
+    Ok(())
+}
+
+#[test]
+fn journal_entries_the_database_refuses_are_retried_kept_and_loaded_at_restart() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut first = start(dir.path())?;
+    let token1 = token(dir.path())?;
+    let me = |port: u16, id: &str| {
+        curl(&[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            &format!("X-Request-Id: {id}"),
+            "-H",
+            &format!("Authorization: Bearer {token1}"),
+            &format!("http://127.0.0.1:{port}/api/v1/me"),
+        ])
+    };
+    journal_table(dir.path(), false)?;
+    // Calls go on while the journal cannot be written …
+    for i in 0..3 {
+        assert_eq!(me(first.port, &format!("retried-{i}"))?, "200");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // … and their rows are written once the table is back (the writer retries).
+    journal_table(dir.path(), true)?;
+    let journal = |port: u16, id: &str| {
+        curl(&[
+            "-s",
+            "-H",
+            &format!("Authorization: Bearer {token1}"),
+            &format!("http://127.0.0.1:{port}/api/v1/journal?requestId={id}"),
+        ])
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !journal(first.port, "retried-2")?.contains("\"total\":1") {
+        assert!(
+            Instant::now() < deadline,
+            "the refused rows were not retried"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(journal(first.port, "retried-0")?.contains("\"total\":1"));
+    // Refused until shutdown: kept in the data directory, loaded at the next start.
+    journal_table(dir.path(), false)?;
+    for i in 0..3 {
+        assert_eq!(me(first.port, &format!("kept-{i}"))?, "200");
+    }
+    sigterm(&first.child)?;
+    wait_exit(&mut first.child, Duration::from_secs(30))?;
+    let kept = std::fs::read_to_string(dir.path().join("journal-unwritten.ndjson"))?;
+    assert!(kept.lines().any(|l| l.contains("kept-2")), "{kept}");
+    journal_table(dir.path(), true)?;
+    let second = start(dir.path())?;
+    for i in 0..3 {
+        let found = journal(second.port, &format!("kept-{i}"))?;
+        assert!(found.contains("\"total\":1"), "kept-{i}: {found}");
+    }
+    assert!(!dir.path().join("journal-unwritten.ndjson").exists());
     Ok(())
 }
 
@@ -321,7 +409,30 @@ fn docker_compose_file_is_valid() -> TestResult {
     assert!(gw["healthcheck"]["test"].is_sequence());
     let env = serde_yaml::to_string(&gw["environment"])?;
     assert!(env.contains("postgres://"), "{env}");
+    // No demo data and no password in the file: the password comes from `.env`.
+    assert_eq!(gw["environment"]["APOGEE_DEMO"].as_str(), Some("false"));
+    assert_eq!(gw["env_file"].as_str(), Some(".env"));
+    assert!(
+        env.contains("${POSTGRES_PASSWORD:?"),
+        "the database password comes from .env: {env}"
+    );
+    assert_eq!(
+        pg["environment"]["POSTGRES_PASSWORD"].as_str(),
+        Some("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}")
+    );
     assert!(compose["volumes"].is_mapping());
+    // The build context leaves out build outputs, data, tokens and secrets.
+    let ignore =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.dockerignore"))?;
+    for entry in ["target", "data", "*.token", ".env", ".git"] {
+        assert!(
+            ignore.lines().any(|l| l.trim() == entry),
+            ".dockerignore lacks {entry}"
+        );
+    }
+    let gitignore =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.gitignore"))?;
+    assert!(gitignore.lines().any(|l| l.trim() == ".env"));
     let dockerfile =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Dockerfile"))?;
     assert!(
