@@ -374,9 +374,7 @@ fn mandatory(c: &mut Checker, raw: &Option<String>, name: &str, what: &str) -> b
 }
 
 fn date_of(rec: &crate::referential::Record, column: &str) -> Option<NaiveDate> {
-    rec.get(column)
-        .and_then(Value::as_text)
-        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+    rec.get(column).and_then(Value::as_date)
 }
 
 /// The opening of a VET to web enrolment for a year and an LP type (LP-5, LP-14): `None` when

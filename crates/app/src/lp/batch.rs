@@ -1,6 +1,7 @@
 //! Laissez-passer batch files (`POST /api/v1/laissez-passer/batch`, LP-16 … LP-20). The upload
 //! is spooled to a temporary file, then read lazily and processed by chunks of [`CHUNK`] rows:
-//! rows are validated (LP-3 … LP-7) on a blocking thread, then each chunk goes through the bulk
+//! rows are parsed and validated (LP-3 … LP-7) on a reader thread one chunk ahead of the writer
+//! (bounded: back-pressure), and each chunk goes through the bulk
 //! upsert (`apogee_db::repo::lp::upsert_chunk`: persons, stored LPs and LP-11 facts read for the
 //! whole chunk at once, multi-row writes) in one transaction that also stores the chunk's
 //! report lines and advances the batch's `last_line`, so LPs and report never disagree.
@@ -198,9 +199,9 @@ fn chunk_work(
         added: HashMap::new(),
     };
     let now = chrono::Utc::now().naive_utc();
-    let intakes: Vec<LpIntake> = chunk
+    let intakes: Vec<&LpIntake> = chunk
         .iter()
-        .filter_map(|p| p.intake.as_ref().ok().cloned())
+        .filter_map(|p| p.intake.as_ref().ok())
         .collect();
     let mut applied =
         lp_repo::upsert_chunk(c, &intakes, call.actor_at(now), mode.write_lps)?.into_iter();
@@ -312,6 +313,40 @@ fn chunks(
             .collect();
         (!chunk.is_empty()).then_some(chunk)
     }))
+}
+
+/// One validated chunk, or why the file could not be read.
+type ChunkItem = Result<Vec<Prepared>, Error>;
+
+/// [`chunks`] on a thread of its own, one chunk ahead of the caller (a bounded channel: the
+/// reader waits while the writer is behind), so that parsing and validating a chunk overlap the
+/// writing of the previous one. Dropping the iterator stops the reader at its next chunk.
+fn read_ahead(
+    file: std::fs::File,
+    format: Format,
+    referential: Arc<Referential>,
+    today: chrono::NaiveDate,
+    skip: u64,
+) -> Result<impl Iterator<Item = ChunkItem>, Error> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkItem>(1);
+    std::thread::Builder::new()
+        .name("lp-batch-reader".into())
+        .spawn(
+            move || match chunks(file, format, referential, today, skip) {
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+                Ok(all) => {
+                    for chunk in all {
+                        if tx.send(Ok(chunk)).is_err() {
+                            break;
+                        }
+                    }
+                }
+            },
+        )
+        .map_err(storage)?;
+    Ok(rx.into_iter())
 }
 
 /// File errors of a chunk (a JSON array broken half-way).
@@ -570,8 +605,8 @@ impl Job {
         &self,
         file: std::fs::File,
         skip: u64,
-    ) -> Result<impl Iterator<Item = Vec<Prepared>> + use<>, Error> {
-        chunks(
+    ) -> Result<impl Iterator<Item = ChunkItem> + use<>, Error> {
+        read_ahead(
             file,
             self.format,
             Arc::clone(&self.referential),
@@ -591,6 +626,7 @@ impl Job {
             store: false,
         };
         for chunk in self.chunks(file.try_clone().map_err(storage)?, 0)? {
+            let chunk = chunk?;
             file_errors.extend(file_errors_of(&chunk));
             let mut conn = self.db.conn()?;
             let (counts, added) =
@@ -612,6 +648,7 @@ impl Job {
             .block_on(self.db.write_once(move |c| -> Result<(), WriteError> {
                 let mut dups = HashMap::new();
                 for chunk in chunks {
+                    let chunk = chunk.map_err(WriteError::Domain)?;
                     let (_, added) = chunk_work(c, &chunk, &id, write, &dups, &call)?;
                     dups.extend(added);
                 }
@@ -635,6 +672,7 @@ impl Job {
         };
         let mut file_errors = Vec::new();
         for chunk in self.chunks(file, skip)? {
+            let chunk = chunk?;
             self.still_owned()?;
             file_errors.extend(file_errors_of(&chunk));
             let (id, call, met) = (self.id.clone(), self.call.clone(), Arc::clone(&dups));

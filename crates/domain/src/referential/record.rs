@@ -31,6 +31,15 @@ impl Value {
             Value::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
         }
     }
+
+    /// The value as a date: a date, or a text in `yyyy-MM-dd` (`None` otherwise).
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match self {
+            Value::Date(d) => Some(*d),
+            Value::Text(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            Value::Null | Value::Int(_) => None,
+        }
+    }
 }
 
 /// One row of a referential table, its values in the order of the table's columns.

@@ -10,7 +10,23 @@ use std::collections::HashMap;
 pub struct Referential {
     /// Version counter of the stored referential this snapshot reflects.
     pub version: i64,
-    tables: HashMap<&'static str, HashMap<Vec<String>, Record>>,
+    /// Per table, its records by key (the key columns joined by [`KEY_SEPARATOR`]: one string
+    /// to build per lookup).
+    tables: HashMap<&'static str, HashMap<String, Record>>,
+}
+
+/// Joins the columns of a key (a control character: no code contains it).
+const KEY_SEPARATOR: char = '\u{1F}';
+
+fn joined<S: AsRef<str>>(key: &[S]) -> String {
+    let mut out = String::with_capacity(key.iter().map(|k| k.as_ref().len() + 1).sum());
+    for (i, k) in key.iter().enumerate() {
+        if i > 0 {
+            out.push(KEY_SEPARATOR);
+        }
+        out.push_str(k.as_ref());
+    }
+    out
 }
 
 /// The state of a code looked up in its table.
@@ -27,18 +43,20 @@ pub enum CodeState {
 impl Referential {
     /// A snapshot made of `records` (any order, any tables).
     pub fn from_records(version: i64, records: impl IntoIterator<Item = Record>) -> Self {
-        let mut tables: HashMap<&'static str, HashMap<Vec<String>, Record>> =
+        let mut tables: HashMap<&'static str, HashMap<String, Record>> =
             TABLES.iter().map(|t| (t.name, HashMap::new())).collect();
         for r in records {
-            tables.entry(r.table.name).or_default().insert(r.key(), r);
+            tables
+                .entry(r.table.name)
+                .or_default()
+                .insert(joined(&r.key()), r);
         }
         Referential { version, tables }
     }
 
     /// The record of `table` with key `key` (key columns in definition order).
     pub fn get(&self, table: &str, key: &[&str]) -> Option<&Record> {
-        let key: Vec<String> = key.iter().map(|k| (*k).to_owned()).collect();
-        self.tables.get(table).and_then(|t| t.get(&key))
+        self.tables.get(table).and_then(|t| t.get(&joined(key)))
     }
 
     /// Whether `table` holds `key`.
@@ -51,10 +69,9 @@ impl Referential {
         match self.get(table, key) {
             None => CodeState::Unknown,
             Some(r) => {
-                let out =
-                    r.table.columns.iter().zip(&r.values).any(|(c, v)| {
-                        c.name.starts_with("temEnSve") && *v == Value::Text("N".into())
-                    });
+                let out = r.table.columns.iter().zip(&r.values).any(|(c, v)| {
+                    c.name.starts_with("temEnSve") && matches!(v, Value::Text(t) if t == "N")
+                });
                 if out {
                     CodeState::OutOfService
                 } else {
