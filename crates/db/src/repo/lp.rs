@@ -1341,7 +1341,20 @@ fn parts(rows: Vec<Tuple>) -> impl Iterator<Item = Vec<Tuple>> {
 /// Inserts new LPs of `typ`, `ROWS_PER_STATEMENT` per statement. A full part is inserted as a
 /// fixed-size array, whose statement Diesel prepares once per connection and caches (a `Vec`
 /// of values is parsed and planned again at every execution: 13 % of the writer's time).
+///
+/// On PostgreSQL the new rows go in by one `COPY … FROM STDIN (FORMAT binary)`: they are new
+/// keys of this transaction (a concurrent insert of the same key fails the COPY with a unique
+/// violation, and the chunk's transaction is run again, finding the key stored).
 fn insert_rows(conn: &mut AnyConnection, typ: TypLpa, rows: Vec<Tuple>) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let AnyConnection::Postgresql(c) = conn {
+        by_table!(typ, |t, p| diesel::copy_from(t::table)
+            .from_insertable(values!(t, p, rows))
+            .execute(c)?);
+        return Ok(());
+    }
     for part in parts(rows) {
         by_table!(typ, |t, p| crate::with_backend!(conn, |c| {
             match <[_; ROWS_PER_STATEMENT]>::try_from(values!(t, p, part)) {
