@@ -69,6 +69,22 @@ pub enum Command {
     /// Load the referential.
     #[command(subcommand)]
     Referential(ReferentialCommand),
+    /// The Apogée-compatible SQL schema for eCandidat (PostgreSQL only).
+    #[command(subcommand)]
+    CompatSql(CompatSqlCommand),
+}
+
+/// `compat-sql …`
+#[derive(Debug, Subcommand)]
+pub enum CompatSqlCommand {
+    /// Give an existing PostgreSQL role what eCandidat's `jdbc/dbSiScol` needs: SELECT on the
+    /// views of schema `apogee`, DELETE on `apogee.opi_pj`, EXECUTE on `pkb_bac`, search path
+    /// `apogee`, and nothing on the gateway's tables. Run it again after an upgrade.
+    Grant {
+        /// The role (created beforehand: CREATE ROLE ecandidat LOGIN PASSWORD '…').
+        #[arg(long)]
+        role: String,
+    },
 }
 
 /// `clients …`
@@ -149,7 +165,25 @@ pub fn run_offline(command: &Command, settings: &Settings) -> anyhow::Result<()>
             apogee_app::state::migrate(&db)?;
             import_referential(&db, path, *partial)
         }
+        Command::CompatSql(CompatSqlCommand::Grant { role }) => compat_sql_grant(settings, role),
     }
+}
+
+fn compat_sql_grant(settings: &Settings, role: &str) -> anyhow::Result<()> {
+    let report = apogee_app::compat_sql::grant(settings, role)?;
+    println!(
+        "role `{}`: CONNECT on {}, SELECT on the {} views of schema apogee, DELETE on apogee.opi_pj, EXECUTE on pkb_bac",
+        report.role, report.database, report.views
+    );
+    if report.search_path_set {
+        println!("search_path of `{}` set to apogee", report.role);
+    } else {
+        eprintln!(
+            "warning: could not set the search path of `{}` (needs CREATEROLE): put currentSchema=apogee in the JDBC URL",
+            report.role
+        );
+    }
+    Ok(())
 }
 
 fn clients_command(db: &apogee_app::state::Db, cmd: &ClientsCommand) -> anyhow::Result<()> {

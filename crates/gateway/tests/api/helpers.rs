@@ -1,5 +1,5 @@
 //! `spawn_app`: the real server on `127.0.0.1:0` with its own database (a SQLite file in a
-//! temporary directory, or a PostgreSQL schema), driven with reqwest.
+//! temporary directory, or a PostgreSQL database), driven with reqwest.
 
 use apogee_app::App;
 use apogee_db::testing::TestDatabase;
