@@ -19,7 +19,7 @@ pub struct TestApp {
     pub admin_token: String,
     pub state: actix_web::web::Data<App>,
     handle: actix_web::dev::ServerHandle,
-    _db: TestDatabase,
+    pub db: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -63,9 +63,14 @@ impl TestApp {
             admin_token,
             state,
             handle,
-            _db: db,
+            db,
             _dir: dir,
         })
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {
