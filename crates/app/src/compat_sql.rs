@@ -35,24 +35,17 @@ pub fn grant(settings: &Settings, role: &str) -> Result<GrantReport, GrantError>
         .conn()
         .map_err(|e| GrantError::Start(StartError::from(e)))
         .and_then(|mut c| Ok(apogee_db::compat_sql::grant(&mut c, role)?));
-    let entry = crate::journal::Entry {
-        at: chrono::Utc::now().naive_utc(),
-        request_id: call.trace_id.clone(),
-        client_name: Some("cli".into()),
-        channel: "cli".into(),
-        operation: "compat-sql grant".into(),
-        key_kind: Some("role".into()),
-        key_value: Some(role.chars().take(100).collect()),
-        outcome: if result.is_ok() { "ok" } else { "rejected" }.into(),
-        http_status: if result.is_ok() { 200 } else { 400 },
-        fault_key: None,
-        message: result
-            .as_ref()
-            .err()
-            .map(|e| e.to_string().chars().take(1000).collect()),
-        warnings: None,
-        duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
-    };
+    let mut entry = crate::journal::cli_entry(
+        &call,
+        "compat-sql grant",
+        ("role", role),
+        result.is_ok(),
+        started,
+    );
+    entry.message = result
+        .as_ref()
+        .err()
+        .map(|e| e.to_string().chars().take(1000).collect());
     if let Err(e) = crate::journal::record_now(&db, &entry) {
         tracing::warn!(error = %e.message, "the grant was not journaled");
     }

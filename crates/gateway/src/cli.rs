@@ -283,21 +283,14 @@ fn import_referential(
         Ok::<_, apogee_app::state::WriteError>(reports)
     });
     let result = result.map_err(apogee_domain::Error::from);
-    let entry = journal::Entry {
-        at: chrono::Utc::now().naive_utc(),
-        request_id: call.trace_id.clone(),
-        client_name: Some("cli".into()),
-        channel: "cli".into(),
-        operation: "referential import".into(),
-        key_kind: Some("path".into()),
-        key_value: Some(path.display().to_string().chars().take(100).collect()),
-        outcome: if result.is_ok() { "ok" } else { "rejected" }.into(),
-        http_status: if result.is_ok() { 200 } else { 400 },
-        fault_key: result.as_ref().err().map(|e| e.fault_key.to_string()),
-        message: None,
-        warnings: None,
-        duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
-    };
+    let mut entry = journal::cli_entry(
+        &call,
+        "referential import",
+        ("path", &path.display().to_string()),
+        result.is_ok(),
+        started,
+    );
+    entry.fault_key = result.as_ref().err().map(|e| e.fault_key.to_string());
     if let Err(e) = journal::record_now(db, &entry) {
         eprintln!("warning: the import was not journaled: {}", e.message);
     }

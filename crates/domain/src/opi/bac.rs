@@ -165,8 +165,6 @@ fn refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::referential::record::read_csv;
-    use crate::referential::table;
 
     fn referential() -> Result<Referential, String> {
         let files = [
@@ -185,14 +183,7 @@ mod tests {
             ),
             ("bac-options", "codBac,codOptBac\nGDEM,O001\n"),
         ];
-        let mut records = Vec::new();
-        for (name, csv) in files {
-            let t = table(name).ok_or_else(|| name.to_owned())?;
-            for row in read_csv(t, csv.as_bytes()).map_err(|e| e.message)? {
-                records.push(row.result.map_err(|e| format!("{name}: {e:?}"))?);
-            }
-        }
-        Ok(Referential::from_records(1, records))
+        crate::referential::from_csv(&files)
     }
 
     fn answer(

@@ -1519,8 +1519,6 @@ pub fn rejection_of(rejected: &[RejectedVoeu]) -> Option<Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::referential::record::read_csv;
-    use crate::referential::table;
     use serde_json::{Value as Json, json};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -1590,14 +1588,7 @@ mod tests {
                 "codCatOuiSi,libCatOuiSi,temEnSveCatOuiSi\n01,Remise à niveau,O\n",
             ),
         ];
-        let mut records = Vec::new();
-        for (name, csv) in files {
-            let t = table(name).ok_or_else(|| name.to_owned())?;
-            for row in read_csv(t, csv.as_bytes()).map_err(|e| e.message)? {
-                records.push(row.result.map_err(|e| format!("{name}: {e:?}"))?);
-            }
-        }
-        Ok(Referential::from_records(1, records))
+        crate::referential::from_csv(&files)
     }
 
     fn today() -> NaiveDate {
