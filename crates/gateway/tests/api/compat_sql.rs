@@ -227,12 +227,7 @@ async fn push(app: &TestApp) -> Result<Pushed, Box<dyn std::error::Error>> {
         );
     let (status, body) = app.soap("OpiMetier", merge).await?;
     assert_eq!(status, 200, "{body}");
-    let opi: Value = app
-        .get("/api/v1/opi/JVMWT75DRZ")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let opi: Value = get_json(app, "/api/v1/opi/JVMWT75DRZ").await?;
     assert_eq!(opi["aliases"][0], "JVMWT75MRG", "{opi}");
     let ines = json!({"individu": {"codOpiIntEpo": "EC00000002",
         "donneesNaissance": {"dateNaiIndOpi": "01022006", "temDateNaiRelOpi": "N"},
@@ -619,19 +614,9 @@ async fn ecandidat_queries_replayed_as_its_role() -> TestResult {
     );
     assert_eq!(diesel::sql_query(&n4).execute(&mut c)?, 1);
     assert_eq!(diesel::sql_query(&n4).execute(&mut c)?, 0);
-    let list: Value = app
-        .get("/api/v1/opi/JVMWT75DRZ/pj")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let list: Value = get_json(&app, "/api/v1/opi/JVMWT75DRZ/pj").await?;
     assert_eq!(list["pjs"].as_array().map(Vec::len), Some(0), "{list}");
-    let journal: Value = app
-        .get("/api/v1/journal?operation=OPI_PJ.DELETE")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let journal: Value = get_json(&app, "/api/v1/journal?operation=OPI_PJ.DELETE").await?;
     assert_eq!(journal["meta"]["total"], 1, "{journal}");
     let entry = &journal["entries"][0];
     assert_eq!(
@@ -651,12 +636,7 @@ async fn ecandidat_queries_replayed_as_its_role() -> TestResult {
         cleanup.orphans, 1,
         "the piece's file goes with the storage cleanup"
     );
-    let opi: Value = app
-        .get("/api/v1/opi/JVMWT75DRZ")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let opi: Value = get_json(&app, "/api/v1/opi/JVMWT75DRZ").await?;
     assert_eq!(
         opi["voeux"].as_array().map(Vec::len),
         Some(2),
@@ -682,6 +662,10 @@ async fn ecandidat_queries_replayed_as_its_role() -> TestResult {
     drop(role);
     app.stop().await;
     Ok(())
+}
+
+async fn get_json(app: &TestApp, path: &str) -> Result<Value, reqwest::Error> {
+    app.get(path).send().await?.json().await
 }
 
 fn effective_clone(f: &Found) -> Found {
@@ -771,12 +755,7 @@ async fn jdbc_client_reads_confirms_and_deletes() -> TestResult {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains(" 0 failed"), "{stdout}");
-    let list: Value = app
-        .get("/api/v1/opi/JVMWT75DRZ/pj")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let list: Value = get_json(&app, "/api/v1/opi/JVMWT75DRZ/pj").await?;
     assert_eq!(
         list["pjs"].as_array().map(Vec::len),
         Some(0),
