@@ -350,6 +350,33 @@ pub async fn search(app: &App, search: Search, page: Page) -> Result<JournalList
 }
 
 /// Writes one entry now, bypassing the writer (command-line calls, which have no server).
+/// The journal row of a command-line operation (channel and client `cli`): `ok` or `rejected`
+/// (HTTP status 200 or 400), key `(kind, value)`, duration since `started`; the caller adds the
+/// fault key or message of a failure.
+pub fn cli_entry(
+    call: &crate::Call,
+    operation: &str,
+    key: (&str, &str),
+    ok: bool,
+    started: std::time::Instant,
+) -> Entry {
+    Entry {
+        at: chrono::Utc::now().naive_utc(),
+        request_id: call.trace_id.clone(),
+        client_name: Some("cli".into()),
+        channel: "cli".into(),
+        operation: operation.into(),
+        key_kind: Some(key.0.into()),
+        key_value: Some(key.1.chars().take(100).collect()),
+        outcome: if ok { "ok" } else { "rejected" }.into(),
+        http_status: if ok { 200 } else { 400 },
+        fault_key: None,
+        message: None,
+        warnings: None,
+        duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
+    }
+}
+
 pub fn record_now(db: &Db, entry: &Entry) -> Result<(), Error> {
     let mut conn = db.conn()?;
     journal::insert_many(&mut conn, std::slice::from_ref(entry))

@@ -9,6 +9,7 @@
 pub mod admissions;
 pub mod call;
 pub mod clients;
+pub mod compat_sql;
 pub mod cvec;
 pub mod health;
 pub mod idempotency;

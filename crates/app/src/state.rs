@@ -99,7 +99,32 @@ pub fn open_db(settings: &Settings) -> Result<Db, StartError> {
 /// Applies pending migrations; returns their names.
 pub fn migrate(db: &Db) -> Result<Vec<String>, StartError> {
     let mut conn = db.conn()?;
-    Ok(migrations::run_pending(&mut conn)?)
+    let applied = migrations::run_pending(&mut conn)?;
+    record_version(&mut conn);
+    Ok(applied)
+}
+
+/// Key of `gateway_meta` holding the version of the last gateway started on the database (read
+/// by `apogee.version_apo`, PostgreSQL).
+pub const VERSION_KEY: &str = "gateway_version";
+
+/// PostgreSQL: records this gateway's version for `apogee.version_apo` (a failure is logged, not
+/// fatal: two processes may start together).
+fn record_version(conn: &mut AnyConnection) {
+    if !matches!(conn, AnyConnection::Postgresql(_)) {
+        return;
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let current = apogee_db::repo::meta::get(conn, VERSION_KEY);
+    if current
+        .as_ref()
+        .is_ok_and(|v| v.as_deref() == Some(version))
+    {
+        return;
+    }
+    if let Err(e) = apogee_db::repo::meta::set(conn, VERSION_KEY, version) {
+        tracing::warn!(error = %e, "cannot record the gateway version");
+    }
 }
 
 /// First start of an empty database: client `admin` and its token file; the demo referential,

@@ -58,6 +58,13 @@ pub const FILES: &[(&str, &str)] = &[
     ("etablissements", include_str!("../demo/etablissements.csv")),
     ("types-pj", include_str!("../demo/types-pj.csv")),
     (
+        "diplomes-autres-cursus",
+        include_str!("../demo/diplomes-autres-cursus.csv"),
+    ),
+    ("mentions", include_str!("../demo/mentions.csv")),
+    ("types-diplome", include_str!("../demo/types-diplome.csv")),
+    ("types-resultat", include_str!("../demo/types-resultat.csv")),
+    (
         "formations-pegase",
         include_str!("../demo/formations-pegase.csv"),
     ),

@@ -1,6 +1,7 @@
 //! Storage of the Apogée gateway: Diesel schema, embedded migrations, repositories and pools, on
 //! SQLite (default) or PostgreSQL, chosen by the database URL.
 
+pub mod compat_sql;
 pub mod conn;
 pub mod db;
 pub mod demo;

@@ -1,6 +1,9 @@
-//! Test databases: a SQLite file in a temporary directory, or a fresh PostgreSQL schema per test
-//! (`APOGEE_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`), dropped at the
-//! end. With `CI=true`, an unreachable PostgreSQL fails the test instead of skipping it.
+//! Test databases: a SQLite file in a temporary directory, or a fresh PostgreSQL database per
+//! test (created through `APOGEE_TEST_PG_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, whose role needs `CREATEDB`), dropped at the
+//! end. A database rather than a schema: the Apogée-compatible schema (`apogee`, `pkb_bac`) has
+//! fixed names, so two tests cannot share a database. With `CI=true`, an unreachable PostgreSQL
+//! fails the test instead of skipping it.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -26,8 +29,8 @@ impl TestDatabase {
         }
     }
 
-    /// A fresh PostgreSQL schema, or `None` (with a message) when no server answers and `CI` is
-    /// not `true`.
+    /// A fresh PostgreSQL database, or `None` (with a message) when no server answers and `CI`
+    /// is not `true`.
     ///
     /// # Panics
     /// When PostgreSQL is unreachable and `CI=true`: a broken setup must not look green.
@@ -45,29 +48,54 @@ impl TestDatabase {
             }
         };
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let schema = format!(
+        let name = format!(
             "t_{}_{}_{}",
             std::process::id(),
             chrono::Utc::now().timestamp_micros(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        if let Err(e) = conn.batch_execute(&format!("CREATE SCHEMA {schema}")) {
-            panic!("cannot create test schema {schema}: {e}");
+        if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE {name}")) {
+            panic!("cannot create test database {name}: {e}");
         }
-        let sep = if admin.contains('?') { '&' } else { '?' };
         Some(TestDatabase {
-            url: format!("{admin}{sep}options=-csearch_path%3D{schema}"),
-            pg_cleanup: Some((admin, schema)),
+            url: with_database(&admin, &name),
+            pg_cleanup: Some((admin, name)),
         })
+    }
+}
+
+/// `url` (`postgres://…/db?query`) naming the database `name` instead.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let host = match base[authority_end..].find('/') {
+        Some(i) => &base[..authority_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host}/{name}?{q}"),
+        None => format!("{host}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    /// The admin URL (the server's superuser or `CREATEDB` role) of a PostgreSQL test
+    /// database, and the database's name.
+    pub fn postgres_admin(&self) -> Option<(&str, &str)> {
+        self.pg_cleanup
+            .as_ref()
+            .map(|(admin, name)| (admin.as_str(), name.as_str()))
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin, schema)) = &self.pg_cleanup
+        if let Some((admin, name)) = &self.pg_cleanup
             && let Ok(mut conn) = PgConnection::establish(admin)
         {
-            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
@@ -83,7 +111,7 @@ pub fn migrated(url: &str) -> Result<crate::Db, crate::DbError> {
     Ok(db)
 }
 
-/// Runs `test` on a fresh SQLite database in `dir`, then on a fresh PostgreSQL schema when one is
+/// Runs `test` on a fresh SQLite database in `dir`, then on a fresh PostgreSQL database when one is
 /// available (see [`TestDatabase::postgres`]).
 pub fn each_backend<E: From<crate::DbError>>(
     dir: &std::path::Path,

@@ -13,6 +13,9 @@ pub enum Channel {
     Rest,
     /// A command-line operation run on the server (imports, client management).
     Cli,
+    /// A write through the Apogée-compatible SQL schema (PostgreSQL), journaled by a trigger
+    /// (`DELETE FROM apogee.opi_pj`).
+    Sql,
 }
 
 /// How a call ended.
@@ -67,12 +70,13 @@ impl std::str::FromStr for Outcome {
 }
 
 impl Channel {
-    /// `soap`, `rest` or `cli`.
+    /// `soap`, `rest`, `cli` or `sql`.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Soap => "soap",
             Channel::Rest => "rest",
             Channel::Cli => "cli",
+            Channel::Sql => "sql",
         }
     }
 }

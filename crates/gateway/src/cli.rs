@@ -69,6 +69,22 @@ pub enum Command {
     /// Load the referential.
     #[command(subcommand)]
     Referential(ReferentialCommand),
+    /// The Apogée-compatible SQL schema for eCandidat (PostgreSQL only).
+    #[command(subcommand)]
+    CompatSql(CompatSqlCommand),
+}
+
+/// `compat-sql …`
+#[derive(Debug, Subcommand)]
+pub enum CompatSqlCommand {
+    /// Give an existing PostgreSQL role what eCandidat's `jdbc/dbSiScol` needs: SELECT on the
+    /// views of schema `apogee`, DELETE on `apogee.opi_pj`, EXECUTE on `pkb_bac`, search path
+    /// `apogee`, and nothing on the gateway's tables. Run it again after an upgrade.
+    Grant {
+        /// The role (created beforehand: CREATE ROLE ecandidat LOGIN PASSWORD '…').
+        #[arg(long)]
+        role: String,
+    },
 }
 
 /// `clients …`
@@ -149,7 +165,25 @@ pub fn run_offline(command: &Command, settings: &Settings) -> anyhow::Result<()>
             apogee_app::state::migrate(&db)?;
             import_referential(&db, path, *partial)
         }
+        Command::CompatSql(CompatSqlCommand::Grant { role }) => compat_sql_grant(settings, role),
     }
+}
+
+fn compat_sql_grant(settings: &Settings, role: &str) -> anyhow::Result<()> {
+    let report = apogee_app::compat_sql::grant(settings, role)?;
+    println!(
+        "role `{}`: CONNECT on {}, SELECT on the {} views of schema apogee, DELETE on apogee.opi_pj, EXECUTE on pkb_bac",
+        report.role, report.database, report.views
+    );
+    if report.search_path_set {
+        println!("search_path of `{}` set to apogee", report.role);
+    } else {
+        eprintln!(
+            "warning: could not set the search path of `{}` (needs CREATEROLE): put currentSchema=apogee in the JDBC URL",
+            report.role
+        );
+    }
+    Ok(())
 }
 
 fn clients_command(db: &apogee_app::state::Db, cmd: &ClientsCommand) -> anyhow::Result<()> {
@@ -249,21 +283,14 @@ fn import_referential(
         Ok::<_, apogee_app::state::WriteError>(reports)
     });
     let result = result.map_err(apogee_domain::Error::from);
-    let entry = journal::Entry {
-        at: chrono::Utc::now().naive_utc(),
-        request_id: call.trace_id.clone(),
-        client_name: Some("cli".into()),
-        channel: "cli".into(),
-        operation: "referential import".into(),
-        key_kind: Some("path".into()),
-        key_value: Some(path.display().to_string().chars().take(100).collect()),
-        outcome: if result.is_ok() { "ok" } else { "rejected" }.into(),
-        http_status: if result.is_ok() { 200 } else { 400 },
-        fault_key: result.as_ref().err().map(|e| e.fault_key.to_string()),
-        message: None,
-        warnings: None,
-        duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
-    };
+    let mut entry = journal::cli_entry(
+        &call,
+        "referential import",
+        ("path", &path.display().to_string()),
+        result.is_ok(),
+        started,
+    );
+    entry.fault_key = result.as_ref().err().map(|e| e.fault_key.to_string());
     if let Err(e) = journal::record_now(db, &entry) {
         eprintln!("warning: the import was not journaled: {}", e.message);
     }

@@ -1,5 +1,6 @@
 //! OPI (pré-inscription): the payload and its rules (`domain.md` §3).
 
+pub mod bac;
 pub mod batch;
 pub mod check;
 pub mod dto;

@@ -229,7 +229,7 @@ fn check_bac(c: &mut Checker, r: &Referential, b: &dto::Bac, today: NaiveDate) -
     let opt = |c: &mut Checker, raw: &Option<String>, name: &str| {
         bac_choice(c, r, &cod_bac, raw, name, "options-bac", "bac-options")
     };
-    dto::Bac {
+    let checked = dto::Bac {
         cod_spe1_bac_ter: spe(c, &b.cod_spe1_bac_ter, "codSpe1BacTer"),
         cod_spe2_bac_ter: spe(c, &b.cod_spe2_bac_ter, "codSpe2BacTer"),
         cod_spe_bac_pre: spe(c, &b.cod_spe_bac_pre, "codSpeBacPre"),
@@ -250,6 +250,38 @@ fn check_bac(c: &mut Checker, r: &Referential, b: &dto::Bac, today: NaiveDate) -
         cod_tpe: c.text(&b.cod_tpe, &path(p, "codTpe"), 2),
         cod_bac,
         daa_obt_bac_oba: daa,
+    };
+    check_bac_choices(c, r, &checked);
+    checked
+}
+
+/// The spécialité/option verdict of [`super::bac::check`] (the rule the SQL function
+/// `pkb_bac.verifier_specialites_et_options_bac` shares): each refusal is a rejection.
+fn check_bac_choices(c: &mut Checker, r: &Referential, b: &dto::Bac) {
+    let choices = super::bac::BacChoices {
+        year: b.daa_obt_bac_oba.as_deref().and_then(|y| y.parse().ok()),
+        cod_bac: b.cod_bac.as_deref(),
+        specialites: [
+            b.cod_spe1_bac_ter.as_deref(),
+            b.cod_spe2_bac_ter.as_deref(),
+            b.cod_spe_bac_pre.as_deref(),
+        ],
+        options: [
+            b.cod_opt1_bac.as_deref(),
+            b.cod_opt2_bac.as_deref(),
+            b.cod_opt3_bac.as_deref(),
+            b.cod_opt4_bac.as_deref(),
+        ],
+    };
+    if let super::bac::Verdict::Checked(refusals) = super::bac::check(r, &choices) {
+        for refusal in refusals {
+            c.fail(
+                FaultKey::noncoherent("specialitesBac"),
+                "BAC_SPECIALITE",
+                &path("bac", super::bac::SLOTS[refusal.slot]),
+                format!("{} : {}", super::bac::SLOTS[refusal.slot], refusal.message),
+            );
+        }
     }
 }
 
@@ -290,8 +322,8 @@ fn check_bac_year(
     }
 }
 
-/// A spécialité or option of the bac: when the bac has rows in its regroupement `group`, the
-/// code must be one of them; otherwise a code absent from `table` is only a warning.
+/// A spécialité or option of the bac: when the bac has no rows in its regroupement `group`, a
+/// code absent from `table` is a warning (the regroupement check is [`check_bac_choices`]).
 fn bac_choice(
     c: &mut Checker,
     r: &Referential,
@@ -305,14 +337,7 @@ fn bac_choice(
     let v = c.text(raw, &path(p, name), 4)?;
     if let Some(bac) = cod_bac {
         let has_group = r.rows(group).any(|row| row.key().first() == Some(bac));
-        if has_group && !r.contains(group, &[bac, &v]) {
-            c.fail(
-                FaultKey::noncoherent("specialitesBac"),
-                "BAC_SPECIALITE",
-                &path(p, name),
-                format!("{name} : {v} n'est pas une spécialité ou option du bac {bac}"),
-            );
-        } else if !has_group && r.state(table, &[&v]) == CodeState::Unknown {
+        if !has_group && r.state(table, &[&v]) == CodeState::Unknown {
             c.warn(
                 "REF_INCONNU",
                 Some(&path(p, name)),
@@ -1494,8 +1519,6 @@ pub fn rejection_of(rejected: &[RejectedVoeu]) -> Option<Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::referential::record::read_csv;
-    use crate::referential::table;
     use serde_json::{Value as Json, json};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -1565,14 +1588,7 @@ mod tests {
                 "codCatOuiSi,libCatOuiSi,temEnSveCatOuiSi\n01,Remise à niveau,O\n",
             ),
         ];
-        let mut records = Vec::new();
-        for (name, csv) in files {
-            let t = table(name).ok_or_else(|| name.to_owned())?;
-            for row in read_csv(t, csv.as_bytes()).map_err(|e| e.message)? {
-                records.push(row.result.map_err(|e| format!("{name}: {e:?}"))?);
-            }
-        }
-        Ok(Referential::from_records(1, records))
+        crate::referential::from_csv(&files)
     }
 
     fn today() -> NaiveDate {

@@ -148,6 +148,7 @@ pub static TABLES: &[TableDef] = &[
             key("codAnu", ColumnKind::Year),
             req("libAnu", text(40)),
             flag("etaAnuIae", "N"),
+            opt("licAnu", text(10)),
         ],
     },
     TableDef {
@@ -172,6 +173,7 @@ pub static TABLES: &[TableDef] = &[
             key("codDip", code(7)),
             req("libDip", text(60)),
             flag("temEnSveDip", "O"),
+            opt("codTpdEtb", code(2)),
         ],
     },
     TableDef {
@@ -208,6 +210,7 @@ pub static TABLES: &[TableDef] = &[
             key("codVrsVet", VERSION),
             opt("libVet", text(60)),
             flag("temEnSveVet", "O"),
+            opt("libWebVet", text(120)),
         ],
     },
     TableDef {
@@ -227,6 +230,8 @@ pub static TABLES: &[TableDef] = &[
             key("codVrsVdi", VERSION),
             key("codEtp", code(6)),
             key("codVrsVet", VERSION),
+            opt("daaDebRctVet", ColumnKind::Year),
+            opt("daaFinRctVet", ColumnKind::Year),
         ],
     },
     TableDef {
@@ -339,6 +344,9 @@ pub static TABLES: &[TableDef] = &[
             key("codSpeBac", code(4)),
             req("libSpeBac", text(65)),
             flag("temEnSveSpeBac", "O"),
+            opt("licSpeBac", text(10)),
+            opt("daaDebValSpeBac", ColumnKind::Year),
+            opt("daaFinValSpeBac", ColumnKind::Year),
         ],
     },
     TableDef {
@@ -350,6 +358,9 @@ pub static TABLES: &[TableDef] = &[
             key("codOptBac", code(4)),
             req("libOptBac", text(65)),
             flag("temEnSveOptBac", "O"),
+            opt("licOptBac", text(10)),
+            opt("daaDebValOptBac", ColumnKind::Year),
+            opt("daaFinValOptBac", ColumnKind::Year),
         ],
     },
     TableDef {
@@ -371,7 +382,12 @@ pub static TABLES: &[TableDef] = &[
         db_table: "ref_mention_niv_bac",
         apogee_table: "MENTION_NIV_BAC",
         label: "Mentions du baccalauréat",
-        columns: &[key("codMnb", code(2)), req("libMnb", text(40))],
+        columns: &[
+            key("codMnb", code(2)),
+            req("libMnb", text(40)),
+            opt("licMnb", text(10)),
+            flag("temEnSveMnb", "O"),
+        ],
     },
     TableDef {
         name: "pays",
@@ -428,6 +444,7 @@ pub static TABLES: &[TableDef] = &[
             opt("codTpe", code(2)),
             opt("codDep", code(3)),
             flag("temEnSveEtb", "O"),
+            opt("licEtb", text(10)),
         ],
     },
     TableDef {
@@ -439,6 +456,54 @@ pub static TABLES: &[TableDef] = &[
             key("codTpj", code(10)),
             req("libTpj", text(60)),
             flag("temEnSveTpj", "O"),
+        ],
+    },
+    TableDef {
+        name: "diplomes-autres-cursus",
+        db_table: "ref_dip_aut_cur",
+        apogee_table: "DIP_AUT_CUR",
+        label: "Diplômes des autres cursus (cursus post-bac externe)",
+        columns: &[
+            key("codDac", code(7)),
+            req("libDac", text(60)),
+            opt("licDac", text(10)),
+            flag("temEnSveDac", "O"),
+        ],
+    },
+    TableDef {
+        name: "mentions",
+        db_table: "ref_mention",
+        apogee_table: "MENTION",
+        label: "Mentions de diplôme (résultats)",
+        columns: &[
+            key("codMen", code(2)),
+            req("libMen", text(50)),
+            opt("licMen", text(10)),
+            flag("temEnSveMen", "O"),
+        ],
+    },
+    TableDef {
+        name: "types-diplome",
+        db_table: "ref_typ_diplome",
+        apogee_table: "TYP_DIPLOME",
+        label: "Types de diplôme de l'établissement",
+        columns: &[
+            key("codTpdEtb", code(2)),
+            req("libTpd", text(40)),
+            opt("licTpd", text(10)),
+            flag("temEnSveTpd", "O"),
+        ],
+    },
+    TableDef {
+        name: "types-resultat",
+        db_table: "ref_typ_resultat",
+        apogee_table: "TYP_RESULTAT",
+        label: "Types de résultat (admis, ajourné…)",
+        columns: &[
+            key("codTre", code(4)),
+            req("libTre", text(50)),
+            opt("licTre", text(20)),
+            flag("temEnSveTre", "O"),
         ],
     },
     TableDef {

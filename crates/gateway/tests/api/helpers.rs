@@ -1,5 +1,5 @@
 //! `spawn_app`: the real server on `127.0.0.1:0` with its own database (a SQLite file in a
-//! temporary directory, or a PostgreSQL schema), driven with reqwest.
+//! temporary directory, or a PostgreSQL database), driven with reqwest.
 
 use apogee_app::App;
 use apogee_db::testing::TestDatabase;
@@ -19,7 +19,7 @@ pub struct TestApp {
     pub admin_token: String,
     pub state: actix_web::web::Data<App>,
     handle: actix_web::dev::ServerHandle,
-    _db: TestDatabase,
+    pub db: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -63,9 +63,14 @@ impl TestApp {
             admin_token,
             state,
             handle,
-            _db: db,
+            db,
             _dir: dir,
         })
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

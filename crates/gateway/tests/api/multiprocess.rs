@@ -1,4 +1,4 @@
-//! Two real `apogee-gateway` processes on one database (a SQLite file, a PostgreSQL schema), and
+//! Two real `apogee-gateway` processes on one database (a SQLite file, a PostgreSQL database), and
 //! 16 concurrent clients sending to both the same and distinct OPIs, pieces, laissez-passer and
 //! LP batches (the same and different `Idempotency-Key`s). Every answer is a success, or a `409`
 //! with `Retry-After` for a key whose batch runs in the other process; nothing is written twice

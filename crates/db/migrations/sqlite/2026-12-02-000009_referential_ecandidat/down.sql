@@ -1,0 +1,18 @@
+DROP TABLE ref_typ_resultat;
+DROP TABLE ref_typ_diplome;
+DROP TABLE ref_mention;
+DROP TABLE ref_dip_aut_cur;
+ALTER TABLE ref_etablissement DROP COLUMN lic_etb;
+ALTER TABLE ref_mention_niv_bac DROP COLUMN tem_en_sve_mnb;
+ALTER TABLE ref_mention_niv_bac DROP COLUMN lic_mnb;
+ALTER TABLE ref_option_bac DROP COLUMN daa_fin_val_opt_bac;
+ALTER TABLE ref_option_bac DROP COLUMN daa_deb_val_opt_bac;
+ALTER TABLE ref_option_bac DROP COLUMN lic_opt_bac;
+ALTER TABLE ref_specialite_bac DROP COLUMN daa_fin_val_spe_bac;
+ALTER TABLE ref_specialite_bac DROP COLUMN daa_deb_val_spe_bac;
+ALTER TABLE ref_specialite_bac DROP COLUMN lic_spe_bac;
+ALTER TABLE ref_vdi_fractionner_vet DROP COLUMN daa_fin_rct_vet;
+ALTER TABLE ref_vdi_fractionner_vet DROP COLUMN daa_deb_rct_vet;
+ALTER TABLE ref_version_etape DROP COLUMN lib_web_vet;
+ALTER TABLE ref_diplome DROP COLUMN cod_tpd_etb;
+ALTER TABLE ref_annee_uni DROP COLUMN lic_anu;
