@@ -141,30 +141,29 @@ fn from_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-/// The OPI whose code or alias is `code` (case-insensitive).
+/// The OPI whose code or alias is `code` (case-insensitive): one query for both (a code and
+/// an alias of another OPI cannot both match; were they to, the code wins).
 pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<OpiRow>> {
     let upper = code.trim().to_uppercase();
-    if let Some(row) = oi::table
-        .filter(oi::cod_opi_int_epo_upper.eq(&upper))
+    let aliased = al::table
+        .filter(al::alias_upper.eq(upper.clone()))
+        .select(al::cod_ind_opi);
+    let mut rows: Vec<OpiRow> = oi::table
+        .filter(
+            oi::cod_opi_int_epo_upper
+                .eq(&upper)
+                .or(oi::cod_ind_opi.eq_any(aliased)),
+        )
         .select(OpiRow::as_select())
-        .first(conn)
-        .optional()?
-    {
-        return Ok(Some(row));
-    }
-    let target: Option<i64> = al::table
-        .filter(al::alias_upper.eq(&upper))
-        .select(al::cod_ind_opi)
-        .first(conn)
-        .optional()?;
-    match target {
-        Some(id) => oi::table
-            .find(id)
-            .select(OpiRow::as_select())
-            .first(conn)
-            .optional(),
-        None => Ok(None),
-    }
+        .limit(2)
+        .load(conn)?;
+    let direct = rows
+        .iter()
+        .position(|r| r.cod_opi_int_epo.to_uppercase() == upper);
+    Ok(match direct {
+        Some(i) => Some(rows.swap_remove(i)),
+        None => rows.into_iter().next(),
+    })
 }
 
 /// The stored vœux of a person, by key.
@@ -319,7 +318,7 @@ pub fn insert_person(
     actor: Actor<'_>,
 ) -> Result<i64, WriteError> {
     let code_upper = p.intake.code.to_uppercase();
-    diesel::insert_into(oi::table)
+    Ok(diesel::insert_into(oi::table)
         .values((
             oi::cod_opi_int_epo.eq(&p.intake.code),
             oi::cod_opi_int_epo_upper.eq(&code_upper),
@@ -329,11 +328,8 @@ pub fn insert_person(
             oi::created_by.eq(actor.client),
             oi::last_trace_id.eq(actor.trace_id),
         ))
-        .execute(conn)?;
-    Ok(oi::table
-        .filter(oi::cod_opi_int_epo_upper.eq(&code_upper))
-        .select(oi::cod_ind_opi)
-        .first(conn)?)
+        .returning(oi::cod_ind_opi)
+        .get_result(conn)?)
 }
 
 /// Records `code` as an alias of the OPI `cod_ind_opi` (OPI-4), once.
