@@ -1,4 +1,4 @@
-//! The referential (29 tables, `domain.md` §2): loading files (REST uploads, the command line,
+//! The referential (35 tables, `domain.md` §2): loading files (REST uploads, the command line,
 //! the demo), reading tables, and the in-memory snapshot the rules read.
 
 use crate::{App, Call, Page, StartError, page::ListMeta};

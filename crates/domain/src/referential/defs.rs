@@ -452,7 +452,7 @@ pub static TABLES: &[TableDef] = &[
         label: "Types de composante",
         columns: &[
             key("codTypCmp", code(4)),
-            req("libTypCmp", text(40)),
+            req("libTypCmp", text(60)),
             flag("temEnSveTypCmp", "O"),
         ],
     },

@@ -21,7 +21,7 @@ CREATE TABLE ref_cmp_habiliter_vdi (
 -- types-composante
 CREATE TABLE ref_typ_composante (
     cod_typ_cmp VARCHAR(4) NOT NULL,
-    lib_typ_cmp VARCHAR(40) NOT NULL,
+    lib_typ_cmp VARCHAR(60) NOT NULL,
     tem_en_sve_typ_cmp VARCHAR(1) NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
