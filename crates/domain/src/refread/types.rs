@@ -28,6 +28,19 @@ macro_rules! dto {
     };
 }
 
+/// An array type, in the namespace of the DTO that uses it (§1.4).
+macro_rules! tableau {
+    ($static:ident, $name:literal, $owner:literal, $pkg:literal, $item:literal, $of:ident) => {
+        #[doc = concat!("`", $name, "`: repeated `", $item, "` of `", stringify!($of), "`.")]
+        pub static $static: ListTy = ListTy {
+            name: $name,
+            ns: ns!($owner, $pkg),
+            item: $item,
+            of: &$of,
+        };
+    };
+}
+
 const fn dto(name: &'static str, d: &'static Dto) -> Field {
     f(name, Ty::Dto(d))
 }
@@ -77,13 +90,14 @@ dto!(
         list("listeComposantePere", &TABLEAU_COMPOSANTE_DTO3),
     ]
 );
-/// `TableauComposanteDTO3`: repeated `composante`, not `item` (§2.3).
-pub static TABLEAU_COMPOSANTE_DTO3: ListTy = ListTy {
-    name: "TableauComposanteDTO3",
-    ns: ns!("ComposanteDTO3", "pedagogique"),
-    item: "composante",
-    of: &ComposanteDTO3,
-};
+tableau!(
+    TABLEAU_COMPOSANTE_DTO3,
+    "TableauComposanteDTO3",
+    "ComposanteDTO3",
+    "pedagogique",
+    "composante",
+    ComposanteDTO3
+);
 dto!(
     VariableAppliWSEtabRefDTO,
     "recupererInformationEtabRef.WSReferentiel",
@@ -283,13 +297,14 @@ dto!(
     "recupererse.offreformation",
     [list("listElementPedagogi", &TABLEAU_ELEMENT_PEDAGOGI_DTO3),]
 );
-/// `TableauElementPedagogiDTO3`.
-pub static TABLEAU_ELEMENT_PEDAGOGI_DTO3: ListTy = ListTy {
-    name: "TableauElementPedagogiDTO3",
-    ns: ns!("ListeElementPedagogiDTO3", "recupererse.offreformation"),
-    item: "item",
-    of: &ElementPedagogiDTO3,
-};
+tableau!(
+    TABLEAU_ELEMENT_PEDAGOGI_DTO3,
+    "TableauElementPedagogiDTO3",
+    "ListeElementPedagogiDTO3",
+    "recupererse.offreformation",
+    "item",
+    ElementPedagogiDTO3
+);
 dto!(
     ComposanteOrganisatriceDTO,
     "recupererse.offreformation",
@@ -310,13 +325,14 @@ dto!(
         ),
     ]
 );
-/// `TableauListeElementPedagogiDTO3`.
-pub static TABLEAU_LISTE_ELEMENT_PEDAGOGI_DTO3: ListTy = ListTy {
-    name: "TableauListeElementPedagogiDTO3",
-    ns: ns!("VersionEtapeDTO4", "recupererse.offreformation"),
-    item: "item",
-    of: &ListeElementPedagogiDTO3,
-};
+tableau!(
+    TABLEAU_LISTE_ELEMENT_PEDAGOGI_DTO3,
+    "TableauListeElementPedagogiDTO3",
+    "VersionEtapeDTO4",
+    "recupererse.offreformation",
+    "item",
+    ListeElementPedagogiDTO3
+);
 dto!(
     ComposanteCentreGestionDTO,
     "recupererse.offreformation",
@@ -342,20 +358,22 @@ dto!(
         list("listVersionEtape", &TABLEAU_VERSION_ETAPE_DTO4),
     ]
 );
-/// `TableauComposanteCentreGestionDTO`.
-pub static TABLEAU_COMPOSANTE_CENTRE_GESTION_DTO: ListTy = ListTy {
-    name: "TableauComposanteCentreGestionDTO",
-    ns: ns!("EtapeDTO4", "recupererse.offreformation"),
-    item: "item",
-    of: &ComposanteCentreGestionDTO,
-};
-/// `TableauVersionEtapeDTO4`.
-pub static TABLEAU_VERSION_ETAPE_DTO4: ListTy = ListTy {
-    name: "TableauVersionEtapeDTO4",
-    ns: ns!("EtapeDTO4", "recupererse.offreformation"),
-    item: "item",
-    of: &VersionEtapeDTO4,
-};
+tableau!(
+    TABLEAU_COMPOSANTE_CENTRE_GESTION_DTO,
+    "TableauComposanteCentreGestionDTO",
+    "EtapeDTO4",
+    "recupererse.offreformation",
+    "item",
+    ComposanteCentreGestionDTO
+);
+tableau!(
+    TABLEAU_VERSION_ETAPE_DTO4,
+    "TableauVersionEtapeDTO4",
+    "EtapeDTO4",
+    "recupererse.offreformation",
+    "item",
+    VersionEtapeDTO4
+);
 dto!(
     OffreFormationDTO4,
     "recupererse.offreformation",
@@ -365,13 +383,14 @@ dto!(
         list("listEtape", &TABLEAU_ETAPE_DTO4),
     ]
 );
-/// `TableauEtapeDTO4`.
-pub static TABLEAU_ETAPE_DTO4: ListTy = ListTy {
-    name: "TableauEtapeDTO4",
-    ns: ns!("OffreFormationDTO4", "recupererse.offreformation"),
-    item: "item",
-    of: &EtapeDTO4,
-};
+tableau!(
+    TABLEAU_ETAPE_DTO4,
+    "TableauEtapeDTO4",
+    "OffreFormationDTO4",
+    "recupererse.offreformation",
+    "item",
+    EtapeDTO4
+);
 dto!(
     VersionDiplomeDTO4,
     "recupererse.offreformation",
@@ -409,17 +428,19 @@ dto!(
         dto("typeDiplome", &TypeDiplomeDTO),
     ]
 );
-/// `TableauGroupeDiplomeDTO`.
-pub static TABLEAU_GROUPE_DIPLOME_DTO: ListTy = ListTy {
-    name: "TableauGroupeDiplomeDTO",
-    ns: ns!("DiplomeDTO4", "recupererse.offreformation"),
-    item: "item",
-    of: &GroupeDiplomeDTO,
-};
-/// `TableauVersionDiplomeDTO4`.
-pub static TABLEAU_VERSION_DIPLOME_DTO4: ListTy = ListTy {
-    name: "TableauVersionDiplomeDTO4",
-    ns: ns!("DiplomeDTO4", "recupererse.offreformation"),
-    item: "item",
-    of: &VersionDiplomeDTO4,
-};
+tableau!(
+    TABLEAU_GROUPE_DIPLOME_DTO,
+    "TableauGroupeDiplomeDTO",
+    "DiplomeDTO4",
+    "recupererse.offreformation",
+    "item",
+    GroupeDiplomeDTO
+);
+tableau!(
+    TABLEAU_VERSION_DIPLOME_DTO4,
+    "TableauVersionDiplomeDTO4",
+    "DiplomeDTO4",
+    "recupererse.offreformation",
+    "item",
+    VersionDiplomeDTO4
+);

@@ -61,3 +61,21 @@ async fn answer(ctx: Ctx, request: apogee_soap::Request) -> Reply {
         &items,
     ))
 }
+
+/// The registration of a read service: its definition (`apogee_domain::refread`), scope
+/// `ref:read`, the WSDL documents generated from its shapes (`wsdl/<Service>.wsdl`).
+macro_rules! read_service {
+    ($def:path, $file:literal) => {
+        $crate::soap::service::Service {
+            name: $def.name,
+            namespace: $def.namespace,
+            also_accepts: &[],
+            scope: apogee_domain::Scope::RefRead,
+            wsdl: include_str!(concat!("../../../../wsdl/", $file, ".wsdl")),
+            abstract_wsdl: include_str!(concat!("../../../../wsdl/abstract/", $file, ".wsdl")),
+            operations: &[],
+            read: Some(&$def),
+        }
+    };
+}
+pub(crate) use read_service;
