@@ -22,6 +22,7 @@ pub mod page;
 pub mod permits;
 pub mod pj;
 pub mod referential;
+pub mod refread;
 pub mod retention;
 pub mod settings;
 pub mod state;

@@ -1,4 +1,4 @@
-//! The referential (33 tables, `domain.md` §2): loading files (REST uploads, the command line,
+//! The referential (39 tables, `domain.md` §2): loading files (REST uploads, the command line,
 //! the demo), reading tables, and the in-memory snapshot the rules read.
 
 use crate::{App, Call, Page, StartError, page::ListMeta};

@@ -26,6 +26,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("versions-etape", include_str!("../demo/versions-etape.csv")),
     ("etapes-cge", include_str!("../demo/etapes-cge.csv")),
     ("vdi-vet", include_str!("../demo/vdi-vet.csv")),
+    (
+        "vdi-composantes",
+        include_str!("../demo/vdi-composantes.csv"),
+    ),
     ("vet-ouvertures", include_str!("../demo/vet-ouvertures.csv")),
     ("vet-regimes", include_str!("../demo/vet-regimes.csv")),
     ("regimes-bcn", include_str!("../demo/regimes-bcn.csv")),
@@ -56,6 +60,20 @@ pub const FILES: &[(&str, &str)] = &[
     ("communes", include_str!("../demo/communes.csv")),
     ("communes-bdi", include_str!("../demo/communes-bdi.csv")),
     ("etablissements", include_str!("../demo/etablissements.csv")),
+    (
+        "types-composante",
+        include_str!("../demo/types-composante.csv"),
+    ),
+    ("composantes", include_str!("../demo/composantes.csv")),
+    (
+        "composantes-hierarchie",
+        include_str!("../demo/composantes-hierarchie.csv"),
+    ),
+    ("signataires", include_str!("../demo/signataires.csv")),
+    (
+        "variables-appli",
+        include_str!("../demo/variables-appli.csv"),
+    ),
     ("types-pj", include_str!("../demo/types-pj.csv")),
     (
         "diplomes-autres-cursus",

@@ -31,6 +31,10 @@ pub enum Scope {
     /// Load the referential.
     #[serde(rename = "ref:write")]
     RefWrite,
+    /// Read the referential through the Apogée read services (ReferentielMetier,
+    /// GeographieMetier, ScolariteMetier, OffreFormationMetier) and their REST twins.
+    #[serde(rename = "ref:read")]
+    RefRead,
     /// Read the call journal.
     #[serde(rename = "journal:read")]
     JournalRead,
@@ -41,7 +45,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in documentation order.
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::OpiWrite,
         Scope::OpiRead,
         Scope::PjWrite,
@@ -50,6 +54,7 @@ impl Scope {
         Scope::LpRead,
         Scope::CvecRead,
         Scope::RefWrite,
+        Scope::RefRead,
         Scope::JournalRead,
         Scope::Admin,
     ];
@@ -65,6 +70,7 @@ impl Scope {
             Scope::LpRead => "lp:read",
             Scope::CvecRead => "cvec:read",
             Scope::RefWrite => "ref:write",
+            Scope::RefRead => "ref:read",
             Scope::JournalRead => "journal:read",
             Scope::Admin => "admin",
         }
@@ -80,7 +86,7 @@ impl fmt::Display for Scope {
 /// An unknown scope name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write journal:read admin)"
+    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write ref:read journal:read admin)"
 )]
 pub struct UnknownScope(pub String);
 
@@ -151,6 +157,8 @@ mod tests {
         assert!(scopes.grants(Scope::OpiRead));
         assert!(!scopes.grants(Scope::JournalRead));
         assert!(Scopes::parse("admin")?.grants(Scope::JournalRead));
+        assert!(Scopes::parse("admin")?.grants(Scope::RefRead));
+        assert!(!Scopes::parse("ref:write")?.grants(Scope::RefRead));
         assert!(Scopes::parse("opi:delete").is_err());
         Ok(())
     }

@@ -4,6 +4,7 @@
 use crate::FaultCode;
 use crate::decode::SOAP11_NS;
 use apogee_domain::Error;
+use apogee_domain::refread::dto::{Obj, Ty, Val};
 use std::fmt::Write;
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -43,6 +44,51 @@ pub fn response(service_ns: &str, wrapper: &str, inner: &str) -> String {
         service_ns,
         &format!("<ns0:{wrapper}>{inner}</ns0:{wrapper}>"),
     )
+}
+
+/// The answer of a read operation: the response wrapper holding one `return_element` per item,
+/// each written in its DTO's order, every child present (`xsi:nil="true"` when missing, an empty
+/// container for an empty list; `soap-read-services.md` §13 rules 2, 3, 7).
+pub fn items(service_ns: &str, wrapper: &str, return_element: &str, items: &[Obj]) -> String {
+    let mut inner = String::new();
+    for item in items {
+        write_obj(&mut inner, return_element, item);
+    }
+    response(service_ns, wrapper, &inner)
+}
+
+fn write_obj(out: &mut String, name: &str, obj: &Obj) {
+    if obj.values.is_empty() {
+        let _ = write!(out, "<{name}/>");
+        return;
+    }
+    let _ = write!(out, "<{name}>");
+    for (field, value) in obj.children() {
+        match (value, field.ty) {
+            (Val::Nil, Ty::List(_)) => {
+                let _ = write!(out, "<{}/>", field.name);
+            }
+            (Val::Nil, _) => {
+                let _ = write!(out, "<{} xsi:nil=\"true\"/>", field.name);
+            }
+            (Val::Text(t), _) => {
+                let _ = write!(out, "<{0}>{1}</{0}>", field.name, escape(t));
+            }
+            (Val::Obj(o), _) => write_obj(out, field.name, o),
+            (Val::List(list), ty) => {
+                let item = match ty {
+                    Ty::List(l) => l.item,
+                    _ => "item",
+                };
+                let _ = write!(out, "<{}>", field.name);
+                for o in list {
+                    write_obj(out, item, o);
+                }
+                let _ = write!(out, "</{}>", field.name);
+            }
+        }
+    }
+    let _ = write!(out, "</{name}>");
 }
 
 /// A fault. `key` is the faultstring; `detail` (when given) fills the `{service ns}fault`

@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod mtom;
 pub mod ops;
 pub mod request;
+pub mod wsdl;
 
 pub use decode::{Limits, Request, decode};
 pub use encode::{empty_response, fault, fault_from_error};

@@ -12,6 +12,7 @@ pub mod me;
 pub mod opi;
 pub mod opi_batch;
 pub mod pj;
+pub mod read_services;
 pub mod referential;
 pub mod students;
 
@@ -38,6 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referential", web::get().to(referential::tables))
                 .route("/referential/{table}", web::get().to(referential::list))
                 .route("/referential/{table}", web::put().to(referential::put))
+                .route(
+                    "/services/{service}/{operation}",
+                    web::get().to(read_services::get),
+                )
                 .route("/journal", web::get().to(journal::search))
                 .route("/opi", web::get().to(opi::search))
                 .route("/opi/duplicates", web::get().to(opi::duplicates))

@@ -26,6 +26,7 @@ pub static SERVICE: Service = Service {
             handler: Handler::Decoded(|ctx, req| Box::pin(put(ctx, req))),
         },
     ],
+    read: None,
 };
 
 /// One LP, validated and stored (LP-3 … LP-8, LP-11).

@@ -4,9 +4,14 @@
 
 pub mod dispatch;
 pub mod fault;
+pub mod geographie;
 pub mod lp;
+pub mod offre_formation;
 pub mod opi;
 pub mod pj;
+pub mod read;
+pub mod referentiel;
+pub mod scolarite;
 pub mod service;
 pub mod wsdl;
 
@@ -15,7 +20,15 @@ use actix_web::http::StatusCode;
 use service::{Registry, Service};
 
 /// Every SOAP service the gateway answers.
-pub static SERVICES: &[&Service] = &[&opi::SERVICE, &pj::SERVICE, &lp::SERVICE];
+pub static SERVICES: &[&Service] = &[
+    &opi::SERVICE,
+    &pj::SERVICE,
+    &lp::SERVICE,
+    &referentiel::SERVICE,
+    &geographie::SERVICE,
+    &scolarite::SERVICE,
+    &offre_formation::SERVICE,
+];
 
 /// Registers the services under every base path.
 pub fn configure(

@@ -27,6 +27,7 @@ pub static SERVICE: Service = Service {
             handler: Handler::Decoded(|ctx, req| Box::pin(push(ctx, req))),
         },
     ],
+    read: None,
 };
 
 /// One OPI push: validated and stored in one transaction (OPI-1 … OPI-17).

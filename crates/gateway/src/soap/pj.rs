@@ -27,6 +27,7 @@ pub static SERVICE: Service = Service {
         name: PJ_OPERATION,
         handler: Handler::Streamed(|ctx, body| Box::pin(upload(ctx, body))),
     }],
+    read: None,
 };
 
 /// Decodes `_pj` into the staging: base64 text fed to the decoder as the XML is read.

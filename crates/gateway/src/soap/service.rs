@@ -103,6 +103,8 @@ pub struct Service {
     pub abstract_wsdl: &'static str,
     /// Its operations.
     pub operations: &'static [Operation],
+    /// A read service: every operation of its definition is answered by [`super::read`].
+    pub read: Option<&'static apogee_domain::refread::ReadService>,
 }
 
 impl Service {
@@ -113,7 +115,21 @@ impl Service {
 
     /// The operation of a request element.
     pub fn operation(&self, name: &str) -> Option<&'static Operation> {
-        self.operations.iter().find(|o| o.name == name)
+        self.operations.iter().find(|o| o.name == name).or_else(|| {
+            self.read
+                .and_then(|r| r.operation(name))
+                .map(|_| &super::read::OPERATION)
+        })
+    }
+
+    /// The names of its operations (the request elements), in WSDL order.
+    pub fn operation_names(&self) -> Vec<&'static str> {
+        let read = self.read.into_iter().flat_map(|r| r.operations.iter());
+        self.operations
+            .iter()
+            .map(|o| o.name)
+            .chain(read.map(|o| o.name))
+            .collect()
     }
 
     /// The streamed operation, when the service has one.

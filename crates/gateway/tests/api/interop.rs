@@ -89,6 +89,30 @@ async fn jaxws_client_generated_with_wsimport() -> TestResult {
 }
 
 #[tokio::test]
+async fn zeep_reads_the_read_services_from_served_wsdl() -> TestResult {
+    if !available("python3", &["-c", "import zeep"]) {
+        return Ok(());
+    }
+    run("python3", &[&format!("{DIR}/zeep_ref.py")]).await
+}
+
+#[tokio::test]
+async fn php_soapclient_reads_the_read_services_from_served_wsdl() -> TestResult {
+    if !available("php", &["-r", "exit(class_exists('SoapClient') ? 0 : 1);"]) {
+        return Ok(());
+    }
+    run("php", &[&format!("{DIR}/php_ref.php")]).await
+}
+
+#[tokio::test]
+async fn jaxws_client_of_the_read_services_generated_with_wsimport() -> TestResult {
+    if !available("wsimport", &["-version"]) || !available("javac", &["-version"]) {
+        return Ok(());
+    }
+    run("bash", &[&format!("{DIR}/jaxws_ref.sh")]).await
+}
+
+#[tokio::test]
 async fn schemathesis_finds_no_failure_against_the_openapi_document() -> TestResult {
     if !available("schemathesis", &["--version"]) {
         return Ok(());

@@ -23,4 +23,5 @@ mod opi_rest;
 mod opi_soap;
 mod pj;
 mod process;
+mod read_services;
 mod referential;

@@ -1,0 +1,194 @@
+<?php
+/**
+ * Real-client interop test: PHP SoapClient against a live gateway's read services
+ * (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier).
+ *
+ * Usage:
+ *     php php_ref.php BASE USER SECRET        e.g. php php_ref.php http://127.0.0.1:8080 admin apg_…
+ *
+ * The gateway must run with the demo referential (crates/db/demo); USER/SECRET holds `ref:read`.
+ * Each WSDL is loaded from the server (`…/<Service>?wsdl`), its soap:address used as is. Every
+ * parameter is sent, '' when unset (what PHP clients do). For every served operation: the values
+ * clients read, and the items (count, codes, labels) compared with the REST twin
+ * `GET /api/v1/services/<Service>/<operation>`; then typed faults for unknown codes.
+ *
+ * One line per check (`ok - …` / `FAIL - …`). Exit status: 0 all passed, 1 a check failed,
+ * 2 usage or connection error. Needs PHP 8.2 with the soap extension only.
+ */
+
+declare(strict_types=1);
+
+const PATH = '/apo-commun-servicesMetiers/services/';
+const NS = [
+    'ReferentielMetier' => 'gouv.education.apogee.commun.servicesmetiers.ReferentielMetier_21062012',
+    'GeographieMetier' => 'gouv.education.apogee.commun.servicesmetiers.GeographieMetier_01082016',
+    'ScolariteMetier' => 'gouv.education.apogee.commun.servicesmetiers.ScolariteMetier',
+    'OffreFormationMetier' => 'gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier',
+];
+
+final class Checks
+{
+    public int $passed = 0;
+    public int $failed = 0;
+
+    public function check(bool $cond, string $label, string $detail = ''): bool
+    {
+        if ($cond) {
+            $this->passed++;
+            echo "ok - $label\n";
+        } else {
+            $this->failed++;
+            echo "FAIL - $label" . ($detail !== '' ? ": $detail" : '') . "\n";
+        }
+        return $cond;
+    }
+}
+
+/** A return element read by SoapClient: one object, or an array of them. */
+function items(mixed $ret): array
+{
+    if ($ret === null) {
+        return [];
+    }
+    return is_array($ret) ? $ret : [$ret];
+}
+
+/** $data->a->b… (array indexes as digits; a container's single item unwrapped). */
+function dig(mixed $data, string $path): mixed
+{
+    foreach (explode('.', $path) as $part) {
+        if (ctype_digit($part)) {
+            $list = is_array($data) ? $data : [$data];
+            if (!array_key_exists((int) $part, $list)) {
+                return '<missing>';
+            }
+            $data = $list[(int) $part];
+        } elseif (is_object($data) && property_exists($data, $part)) {
+            $data = $data->$part;
+        } else {
+            return '<missing>';
+        }
+    }
+    return $data;
+}
+
+function twin(string $base, string $secret, string $service, string $op, array $query): array
+{
+    $url = "$base/api/v1/services/$service/$op" . ($query ? '?' . http_build_query($query) : '');
+    $ctx = stream_context_create(['http' => [
+        'header' => "Authorization: Bearer $secret\r\nAccept: application/json\r\n",
+        'ignore_errors' => true, 'timeout' => 30,
+    ]]);
+    $body = @file_get_contents($url, false, $ctx);
+    $json = is_string($body) ? json_decode($body, true) : null;
+    return is_array($json) ? ($json['items'] ?? []) : [];
+}
+
+if ($argc !== 4) {
+    fwrite(STDERR, "usage: php php_ref.php BASE USER SECRET\n");
+    exit(2);
+}
+[, $base, $user, $secret] = $argv;
+$base = rtrim($base, '/');
+$clients = [];
+try {
+    foreach (NS as $service => $_) {
+        $clients[$service] = new SoapClient("$base" . PATH . "$service?wsdl", [
+            'login' => $user, 'password' => $secret, 'exceptions' => true,
+            'cache_wsdl' => WSDL_CACHE_NONE, 'trace' => true, 'encoding' => 'UTF-8',
+        ]);
+    }
+} catch (Throwable $e) {
+    fwrite(STDERR, 'error: cannot load the WSDLs: ' . $e->getMessage() . "\n");
+    exit(2);
+}
+echo '# php ', PHP_VERSION, "\n";
+
+$se = ['codAnu' => '', 'codComposanteVdi' => '', 'codDip' => 'tous', 'codElp' => 'aucun', 'codEtp' => 'tous',
+    'codNatureDip' => '', 'codNatureElp' => '', 'codTypDip' => '', 'codVrsVdi' => 'tous', 'codVrsVet' => 'tous',
+    'temOuvertRecrutement' => ''];
+// [service, operation, return element, parameters, code child, [path => expected]]
+$calls = [
+    ['ReferentielMetier', 'recupererCGE', 'recupererCGEReturn', ['_codCge' => '', '_temoinEnService' => ''], 'codCge',
+        ['0.codCge' => 'CG1', '1.libCge' => 'Centre de gestion démo 2']],
+    ['ReferentielMetier', 'recupererComposante_v2', 'recupererComposante_v2Return', ['_codCmp' => '', '_sens' => ''], 'codCmp',
+        ['4.codCmp' => 'UFR', '4.temEnSveCmp' => 'O', '4.codSig' => 'SIG1', '4.listeComposanteFils.composante.0.codCmp' => 'INF']],
+    ['ReferentielMetier', 'recupererInformationEtabRef', 'recupererInformationEtabRefReturn', ['_codVap' => 'ETB_AD2'], 'codVap',
+        ['0.parVap' => 'CS 25233']],
+    ['ReferentielMetier', 'recupererRegimeInscription', 'recupererRegimeInscriptionReturn', ['_codRegIns' => '', '_temoinEnService' => 'O'], 'codRegIns',
+        ['0.libRegIns' => 'Formation initiale (démo)']],
+    ['ReferentielMetier', 'recupererSignataire', 'recupererSignataireReturn', ['_codSig' => 'SIG1', '_temoinEnService' => 'O'], 'codSig',
+        ['0.nomSig' => 'Camille DUPRÉ (démo)']],
+    ['GeographieMetier', 'recupererCommune_v2', 'recupererCommuneReturn_v2',
+        ['_codePostal' => '69003', '_temoinEnServiceCom' => 'O', '_temoinEnServiceBD' => 'O', '_temoinEnServiceComBD' => 'O'], 'codeCommune',
+        ['0.codeCommune' => '69123', '1.libCommune' => 'Lyon 3e Arrondissement']],
+    ['GeographieMetier', 'recupererCommune', 'recupererCommuneReturn',
+        ['_codePostal' => '88000', '_temoinEnServiceCom' => 'O', '_temoinEnServiceBD' => 'T'], 'codeCommune',
+        ['0.libCommune' => 'Épinal']],
+    ['GeographieMetier', 'recupererPays', 'recupererPaysReturn', ['_codePays' => '', '_temoinEnService' => 'O'], 'codePay',
+        ['0.codePay' => '100']],
+    ['GeographieMetier', 'recupererDepartement', 'recupererDepartementReturn', ['_codeDept' => '02A', '_temoinEnService' => ''], 'codeDept',
+        ['0.libDept' => 'Corse-du-Sud']],
+    ['ScolariteMetier', 'recupererBacOuEquWS', 'recupererBacOuEquWSReturn', ['_code' => '', '_temoinEnService' => ''], 'codBac', []],
+    ['ScolariteMetier', 'recupererOptBacWS', 'recupererOptBacWSReturn', ['_code' => 'O002', '_temoinEnService' => ''], 'codOptBac',
+        ['0.libOptBac' => 'Mathématiques expertes (démo)']],
+    ['ScolariteMetier', 'recupererSpeBacWS', 'recupererSpeBacWSReturn', ['_code' => '', '_temoinEnService' => 'O'], 'codSpeBac', []],
+    ['OffreFormationMetier', 'recupererSE_v4', 'recupererSE_v4Return', ['_seCritere' => $se], 'codDip',
+        ['0.codDip' => 'DIP01', '0.listVersionDiplome.item.codVrsVdi' => 1,
+         '0.listVersionDiplome.item.offreFormation.listEtape.item.2.codEtp' => 'ETP03',
+         '0.listVersionDiplome.item.offreFormation.listEtape.item.2.listComposanteCentreGestion.item.codComposante' => 'LSH']],
+];
+
+$ck = new Checks();
+foreach ($calls as [$service, $op, $return, $params, $code, $expected]) {
+    $label = "$service.$op";
+    try {
+        $res = $clients[$service]->__soapCall($op, [$params]);
+    } catch (Throwable $e) {
+        $ck->check(false, "$label answers", get_class($e) . ': ' . $e->getMessage());
+        continue;
+    }
+    $got = items($res->$return ?? null);
+    $ck->check(count($got) > 0, "$label answers a non-empty list");
+    foreach ($expected as $path => $want) {
+        $value = dig($got, $path);
+        $ck->check($value === $want, "$label $path = " . json_encode($want, JSON_UNESCAPED_UNICODE),
+            'got ' . json_encode($value, JSON_UNESCAPED_UNICODE));
+    }
+    $query = [];
+    foreach ($op === 'recupererSE_v4' ? $se : $params as $k => $v) {
+        if ($v !== '') {
+            $query[ltrim($k, '_')] = $v;
+        }
+    }
+    $rest = twin($base, $secret, $service, $op, $query);
+    $soapCodes = array_map(fn($i) => $i->$code ?? null, $got);
+    $restCodes = array_map(fn($i) => $i[$code] ?? null, $rest);
+    $ck->check($soapCodes === $restCodes, "$label: the same items as the REST twin",
+        json_encode($soapCodes) . ' / ' . json_encode($restCodes));
+    $soapFirst = json_decode(json_encode($got[0] ?? null), true);
+    $restFirst = $rest[0] ?? null;
+    $scalars = fn($o) => is_array($o) ? array_filter($o, fn($v) => !is_array($v)) : [];
+    $ck->check($scalars($soapFirst) == $scalars($restFirst), "$label: the first item's values equal the REST twin's",
+        json_encode($soapFirst, JSON_UNESCAPED_UNICODE) . ' / ' . json_encode($restFirst, JSON_UNESCAPED_UNICODE));
+}
+
+$faults = [
+    ['ReferentielMetier', 'recupererSignataire', ['_codSig' => 'NOPE', '_temoinEnService' => ''], 'technical.data.nullretrieve.signataire'],
+    ['GeographieMetier', 'recupererPays', ['_codePays' => '999', '_temoinEnService' => ''], 'technical.data.nullretrieve.pays'],
+    ['ScolariteMetier', 'recupererBacOuEquWS', ['_code' => 'ZZZZ', '_temoinEnService' => ''], 'technical.data.nullretrieve.bac'],
+    ['OffreFormationMetier', 'recupererSE_v4', ['_seCritere' => array_merge($se, ['codDip' => ''])],
+        'technical.parameter.noncoherentinput.coddiplomeobligatoire'],
+];
+foreach ($faults as [$service, $op, $params, $key]) {
+    try {
+        $clients[$service]->__soapCall($op, [$params]);
+        $ck->check(false, "$service.$op fault $key", 'the call succeeded');
+    } catch (SoapFault $f) {
+        $ck->check($f->faultstring === $key, "$service.$op fault: faultstring $key", "got {$f->faultstring}");
+        $ck->check(isset($f->detail->fault) && ($f->detail->fault->element ?? null) !== null,
+            "$service.$op fault: typed detail {" . NS[$service] . '}fault', json_encode($f->detail ?? null));
+    }
+}
+echo "# {$ck->passed} passed, {$ck->failed} failed\n";
+exit($ck->failed === 0 ? 0 : 1);

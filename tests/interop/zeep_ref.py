@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Real-client interop test: zeep (Python) against a live gateway's read services
+(ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier).
+
+Usage:
+    python3 zeep_ref.py BASE NAME SECRET        e.g. python3 zeep_ref.py http://127.0.0.1:8080 admin apg_…
+
+The gateway must run with the demo referential (crates/db/demo). NAME/SECRET is an API client
+holding `ref:read` (SOAP over HTTP Basic, REST twins over Bearer). Each WSDL is loaded from the
+server (`…/<Service>?wsdl`) and its soap:address used as is. For every served operation: a call
+as a real client makes it, the values clients read (soap-read-services.md §11), and the whole
+answer compared with the REST twin `GET /api/v1/services/<Service>/<operation>`; then the fault
+of an unknown code (typed detail `{dated service ns}fault`).
+
+One line per check (`ok - …` / `FAIL - …`). Exit status: 0 all checks passed, 1 a check failed,
+2 usage or connection error.
+"""
+import argparse
+import decimal
+import sys
+
+import requests
+import zeep
+from zeep.exceptions import Fault
+from zeep.helpers import serialize_object
+from zeep.transports import Transport
+
+PATH = "/apo-commun-servicesMetiers/services/"
+NS = {
+    "ReferentielMetier": "gouv.education.apogee.commun.servicesmetiers.ReferentielMetier_21062012",
+    "GeographieMetier": "gouv.education.apogee.commun.servicesmetiers.GeographieMetier_01082016",
+    "ScolariteMetier": "gouv.education.apogee.commun.servicesmetiers.ScolariteMetier",
+    "OffreFormationMetier": "gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier",
+}
+SE_ALL = {"codAnu": None, "codComposanteVdi": None, "codDip": "tous", "codElp": "aucun", "codEtp": "tous",
+          "codNatureDip": None, "codNatureElp": None, "codTypDip": None, "codVrsVdi": "tous",
+          "codVrsVet": "tous", "temOuvertRecrutement": None}
+
+# (service, operation, keyword arguments, [(path, expected)], REST query). Unset string
+# parameters are sent as "" (the schema makes them 1..1, as AMUE's): the gateway reads "" as
+# "not given". An empty container reads as None in zeep.
+CALLS = [
+    ("ReferentielMetier", "recupererCGE", {"_codCge": "", "_temoinEnService": ""},
+     [("0.codCge", "CG1"), ("1.libCge", "Centre de gestion démo 2")], {}),
+    ("ReferentielMetier", "recupererComposante_v2", {"_codCmp": "UFR", "_sens": ""},
+     [("0.temEnSveCmp", "O"), ("0.codSig", "SIG1"), ("0.listeComposanteFils.composante.0.codCmp", "INF"),
+      ("0.typeComposante.libTypCmp", "Unité de formation et de recherche (démo)")], {"codCmp": "UFR"}),
+    ("ReferentielMetier", "recupererInformationEtabRef", {"_codVap": "ETB_LIB"},
+     [("0.parVap", "Université de démonstration (démo)")], {"codVap": "ETB_LIB"}),
+    ("ReferentielMetier", "recupererRegimeInscription", {"_codRegIns": "", "_temoinEnService": "O"},
+     [("0.codRegIns", "1"), ("0.libRegIns", "Formation initiale (démo)")], {"temoinEnService": "O"}),
+    ("ReferentielMetier", "recupererSignataire", {"_codSig": "SIG1", "_temoinEnService": "O"},
+     [("0.nomSig", "Camille DUPRÉ (démo)"), ("0.quaSig", "Doyenne de l'UFR Sciences et techniques")],
+     {"codSig": "SIG1", "temoinEnService": "O"}),
+    ("GeographieMetier", "recupererCommune_v2",
+     {"_codePostal": "88000", "_temoinEnServiceCom": "O", "_temoinEnServiceBD": "O", "_temoinEnServiceComBD": ""},
+     [("0.codeCommune", "88160"), ("0.libCommune", "Épinal"), ("0.temSevBureauDis", "O")],
+     {"codePostal": "88000", "temoinEnServiceCom": "O", "temoinEnServiceBD": "O"}),
+    ("GeographieMetier", "recupererCommune", {"_codePostal": "054", "_temoinEnServiceCom": "O", "_temoinEnServiceBD": "T"},
+     [("0.codeCommune", "54395")], {"codePostal": "054", "temoinEnServiceCom": "O", "temoinEnServiceBD": "T"}),
+    ("GeographieMetier", "recupererPays", {"_codePays": "100", "_temoinEnService": "O"},
+     [("0.codePay", "100"), ("0.libPay", "France"), ("0.libNat", "Française")], {"codePays": "100", "temoinEnService": "O"}),
+    ("GeographieMetier", "recupererDepartement", {"_codeDept": "054", "_temoinEnService": ""},
+     [("0.libDept", "Meurthe-et-Moselle")], {"codeDept": "054"}),
+    ("ScolariteMetier", "recupererBacOuEquWS", {"_code": "S", "_temoinEnService": ""},
+     [("0.libBac", "Scientifique")], {"code": "S"}),
+    ("ScolariteMetier", "recupererOptBacWS", {"_code": "", "_temoinEnService": ""},
+     [("0.codOptBac", "O001")], {}),
+    ("ScolariteMetier", "recupererSpeBacWS", {"_code": "D001", "_temoinEnService": ""},
+     [("0.libSpeBac", "Mathématiques (démo)")], {"code": "D001"}),
+    ("OffreFormationMetier", "recupererSE_v4", {"_seCritere": SE_ALL},
+     [("0.codDip", "DIP01"), ("0.listVersionDiplome.item.0.codVrsVdi", 1),
+      ("0.listVersionDiplome.item.0.offreFormation.listEtape.item.0.codEtp", "ETP01"),
+      ("0.listVersionDiplome.item.0.offreFormation.listEtape.item.0.listComposanteCentreGestion.item.0.codComposante", "UFR"),
+      ("0.listVersionDiplome.item.0.offreFormation.listEtape.item.0.listVersionEtape.item.0.codVrsVet", 1),
+      ("0.listVersionDiplome.item.0.offreFormation.listEtape.item.0.listVersionEtape.item.0.listListeElementPedagogi", None)],
+     {k: v for k, v in SE_ALL.items() if v is not None}),
+]
+
+# (service, operation, keyword arguments, fault key)
+FAULTS = [
+    ("ReferentielMetier", "recupererCGE", {"_codCge": "ZZZ", "_temoinEnService": ""}, "technical.data.nullretrieve.cge"),
+    ("GeographieMetier", "recupererCommune_v2",
+     {"_codePostal": "99999", "_temoinEnServiceCom": "", "_temoinEnServiceBD": "", "_temoinEnServiceComBD": ""},
+     "technical.data.nullretrieve.commune"),
+    ("ScolariteMetier", "recupererSpeBacWS", {"_code": "ZZZZ", "_temoinEnService": ""}, "technical.data.nullretrieve.specialiteBac"),
+    ("OffreFormationMetier", "recupererSE_v4", {"_seCritere": dict(SE_ALL, codEtp="ZZZ")}, "technical.data.nullretrieve.recupererse"),
+]
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, label, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok - {label}")
+        else:
+            self.failed += 1
+            print(f"FAIL - {label}" + (f": {detail}" if detail else ""))
+        sys.stdout.flush()
+        return bool(cond)
+
+
+def dig(data, path):
+    for part in path.split("."):
+        if isinstance(data, list):
+            if not part.isdigit() or int(part) >= len(data):
+                return "<missing>"
+            data = data[int(part)]
+        elif isinstance(data, dict):
+            if part not in data:
+                return "<missing>"
+            data = data[part]
+        else:
+            return "<missing>"
+    return data
+
+
+def plain(value):
+    """zeep's objects as the REST twin writes them: containers' repeated child as a list."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("item", "composante"):
+            inner = next(iter(value.values()))
+            return [plain(v) for v in (inner or [])]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def zeep_view(value):
+    """The REST twin's items as zeep reads the same XML: an empty container or block is None."""
+    if isinstance(value, dict):
+        return {k: zeep_view(v) for k, v in value.items()} or None
+    if isinstance(value, list):
+        return [zeep_view(v) for v in value] or None
+    return value
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("base", help="gateway base URL, e.g. http://127.0.0.1:8080")
+    ap.add_argument("user", help="API client name (HTTP Basic user)")
+    ap.add_argument("secret", help="API client secret")
+    args = ap.parse_args(argv)
+    base = args.base.rstrip("/")
+    session = requests.Session()
+    session.auth = (args.user, args.secret)
+    clients = {}
+    try:
+        for service in NS:
+            clients[service] = zeep.Client(base + PATH + service + "?wsdl", transport=Transport(session=session, timeout=30))
+    except Exception as exc:  # noqa: BLE001
+        print(f"error: cannot load the WSDLs: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    print(f"# zeep {zeep.__version__}")
+    ck = Checks()
+    for service, op, kwargs, expected, query in CALLS:
+        label = f"{service}.{op}"
+        try:
+            result = serialize_object(getattr(clients[service].service, op)(**kwargs), dict)
+        except Exception as exc:  # noqa: BLE001
+            ck.check(False, f"{label} answers", f"{type(exc).__name__}: {exc}")
+            continue
+        ck.check(isinstance(result, list) and len(result) > 0, f"{label} answers a non-empty list", repr(result)[:200])
+        for path, want in expected:
+            got = dig(result, path)
+            ck.check(got == want, f"{label} {path} = {want!r}", f"got {got!r}")
+        twin = requests.get(f"{base}/api/v1/services/{service}/{op}", params=query, timeout=30,
+                            headers={"Authorization": f"Bearer {args.secret}"})
+        items = twin.json().get("items") if twin.status_code == 200 else None
+        ck.check(plain(result) == zeep_view(items), f"{label}: the SOAP answer equals the REST twin's",
+                 f"SOAP {str(plain(result))[:300]} / REST {twin.status_code} {str(items)[:300]}")
+    for service, op, kwargs, key in FAULTS:
+        label = f"{service}.{op} fault"
+        try:
+            getattr(clients[service].service, op)(**kwargs)
+            ck.check(False, f"{label} {key}", "the call succeeded")
+        except Fault as f:
+            ck.check(f.message == key, f"{label}: faultstring {key}", f"got {f.message!r}")
+            entry = None if f.detail is None else f.detail.find(f"{{{NS[service]}}}fault")
+            ck.check(entry is not None, f"{label}: detail holds {{{NS[service]}}}fault")
+        except Exception as exc:  # noqa: BLE001
+            ck.check(False, f"{label} {key}", f"{type(exc).__name__}: {exc}")
+    print(f"# {ck.passed} passed, {ck.failed} failed")
+    return 0 if ck.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
