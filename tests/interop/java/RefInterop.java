@@ -204,7 +204,7 @@ public final class RefInterop {
             equal(e.getListComposanteCentreGestion().getItem().get(0).getCodComposante(), "UFR", "recupererSEV4 composante of the étape");
             VersionEtapeDTO4 v = e.getListVersionEtape().getItem().get(0);
             equal(v.getCodVrsVet(), 1, "recupererSEV4 codVrsVet");
-            equal(v.getLibWebVet(), "L1 démo - version 1", "recupererSEV4 libWebVet");
+            equal(v.getLibWebVet(), "Licence 1re année (démo)", "recupererSEV4 libWebVet");
         }
         // esup-siscol recupererListDiplomeDTO4: one étape version with its ELP lists.
         SECritereDTO2 one = new SECritereDTO2();

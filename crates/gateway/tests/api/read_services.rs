@@ -352,7 +352,7 @@ both_backends! {
         assert_eq!(etp01["listComposanteCentreGestion"][0]["codCentreGestion"], "CG1");
         assert_eq!(etp01["listComposanteCentreGestion"][0]["capaciteAccueil"], 300);
         assert_eq!(etp01["listVersionEtape"][0]["codVrsVet"], 1);
-        assert_eq!(etp01["listVersionEtape"][0]["libWebVet"], "L1 démo - version 1");
+        assert_eq!(etp01["listVersionEtape"][0]["libWebVet"], "Licence 1re année (démo)", "the VET's web label (libWebVet)");
         assert_eq!(etp01["listVersionEtape"][0]["composante"]["codComposante"], "UFR");
         assert_eq!(etp01["listVersionEtape"][0]["listListeElementPedagogi"], json!([]), "no ELP in the referential: an empty container");
         assert_eq!(se[0]["cmpAcc"]["codCmp"], "INF", "the first composante habilitée (sorted by code)");
