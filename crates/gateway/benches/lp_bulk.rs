@@ -375,6 +375,81 @@ fn raw_copy(url: &str, n: usize) -> BenchResult<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
+/// The SOAP baseline: `calls` single-row durable upsert transactions of `lp_etudiant` (the
+/// keys the bulk load stored), over 16 connections of 16 threads, on the raw database `url`
+/// (students and LPs already there): what one LP per call costs the database alone.
+fn raw_single(url: &str, calls: usize) -> BenchResult<f64> {
+    use apogee_db::schema_lp::lp_etudiant as le;
+    use diesel::prelude::*;
+    use diesel::upsert::excluded;
+    let db = apogee_db::Db::connect(
+        url,
+        apogee_db::PoolOptions {
+            max_size: 16,
+            ..apogee_db::PoolOptions::default()
+        },
+        apogee_db::SqliteOptions::default(),
+    )?;
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let now = chrono::Utc::now().naive_utc();
+    let start = Instant::now();
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (db, next) = (db.clone(), next.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut conn = db.conn().map_err(|e| e.to_string())?;
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= calls {
+                        return Ok(());
+                    }
+                    let row = (
+                        le::cod_ind.eq((i / VETS) as i64 + 1),
+                        le::cod_anu.eq("2026"),
+                        le::cod_etp.eq(etp(i % VETS)),
+                        le::cod_vrs_vet.eq(1),
+                        le::cod_rgi.eq(Some("1")),
+                        le::lib_cmt_lpa.eq(Some(format!("soap {i}"))),
+                        le::dat_cre_lpa.eq(now),
+                        le::cod_uti_cre_lpa.eq(Some("admin")),
+                        le::last_trace_id.eq(Some("raw")),
+                    );
+                    macro_rules! upsert {
+                        ($c:expr) => {
+                            diesel::insert_into(le::table)
+                                .values(row.clone())
+                                .on_conflict((
+                                    le::cod_ind,
+                                    le::cod_anu,
+                                    le::cod_etp,
+                                    le::cod_vrs_vet,
+                                ))
+                                .do_update()
+                                .set((
+                                    le::lib_cmt_lpa.eq(excluded(le::lib_cmt_lpa)),
+                                    le::dat_mod_lpa.eq(Some(now)),
+                                    le::last_trace_id.eq(excluded(le::last_trace_id)),
+                                ))
+                                .execute($c)
+                        };
+                    }
+                    let done = match &mut *conn {
+                        apogee_db::AnyConnection::Sqlite(c) => {
+                            c.immediate_transaction(|c| upsert!(c))
+                        }
+                        apogee_db::AnyConnection::Postgresql(c) => c.transaction(|c| upsert!(c)),
+                    };
+                    done.map_err(|e| e.to_string())?;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().map_err(|_| "thread panicked")??;
+    }
+    Ok(calls as f64 / start.elapsed().as_secs_f64())
+}
+
 fn main() -> BenchResult<()> {
     let args: Vec<usize> = std::env::args()
         .skip(1)
@@ -410,7 +485,11 @@ fn main() -> BenchResult<()> {
         b.summary
     );
     let s = rt.block_on(soap(&g, soap_calls))?;
-    println!("SOAP mettreAJourLaissezPasserWS_V2, 16 connections, SQLite: {s:.0} LP/s");
+    let single = raw_single(&TestDatabase::sqlite(raw_dir.path()).url, soap_calls)?;
+    println!(
+        "SOAP mettreAJourLaissezPasserWS_V2, 16 connections, SQLite: {s:.0} LP/s; raw single-row upsert transactions, 16 connections: {single:.0}/s (x{:.2})",
+        s / single
+    );
     drop(g);
     // The same file in atomic mode, on a fresh database.
     let atomic_dir = tempfile::tempdir()?;
@@ -444,7 +523,11 @@ fn main() -> BenchResult<()> {
                 b.summary
             );
             let s = rt.block_on(soap(&g, soap_calls))?;
-            println!("SOAP mettreAJourLaissezPasserWS_V2, 16 connections, PostgreSQL: {s:.0} LP/s");
+            let single = raw_single(&raw_db.url, soap_calls)?;
+            println!(
+                "SOAP mettreAJourLaissezPasserWS_V2, 16 connections, PostgreSQL: {s:.0} LP/s; raw single-row upsert transactions, 16 connections: {single:.0}/s (x{:.2})",
+                s / single
+            );
         }
         _ => println!("PostgreSQL unavailable: skipped"),
     }
