@@ -116,18 +116,9 @@ upstream_timeout_ms = 500
     }
 }
 
+/// The command line's output, trimmed.
 fn cli(dir: &Path, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("APOGEE_CONFIG")
-        .output()?;
-    if !out.status.success() {
-        return Err(format!("{args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+    Ok(crate::process::cli(dir, args)?.trim().to_owned())
 }
 
 fn captured_soap_example() -> String {

@@ -254,7 +254,8 @@ fn curl(args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
-fn cli(data_dir: &Path, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
+/// Runs `apogee-gateway --data-dir <data_dir> <args>`: its stdout, or its stderr as the error.
+pub(crate) fn cli(data_dir: &Path, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
     let out = Command::new(BIN)
         .arg("--data-dir")
         .arg(data_dir)
