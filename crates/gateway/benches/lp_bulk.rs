@@ -388,7 +388,12 @@ fn raw_single(url: &str, calls: usize) -> BenchResult<f64> {
             max_size: 16,
             ..apogee_db::PoolOptions::default()
         },
-        apogee_db::SqliteOptions::default(),
+        // 16 writers queue on SQLite's lock, whose waiting is not fair: a long timeout, so
+        // that the baseline measures throughput, not who starves.
+        apogee_db::SqliteOptions {
+            busy_timeout_ms: 120_000,
+            ..apogee_db::SqliteOptions::default()
+        },
     )?;
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let now = chrono::Utc::now().naive_utc();
