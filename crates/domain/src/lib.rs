@@ -14,6 +14,7 @@ pub mod lp;
 pub mod opi;
 pub mod pj;
 pub mod referential;
+pub mod report;
 pub mod scope;
 pub mod text;
 
