@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 /// Filters every report takes, as sent.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct ReportQuery {
     /// First day (`YYYY-MM-DD`, included).

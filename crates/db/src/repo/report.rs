@@ -124,7 +124,8 @@ pub fn refused_rows(
         if key.is_empty() {
             sql.push_str(&format!("(operation = {op} AND fault_key IS NULL)"));
         } else {
-            sql.push_str(&format!("(fault_key = {} AND operation = {op})", next()));
+            // Placeholders in increasing order: SQLite numbers `$n` by first appearance.
+            sql.push_str(&format!("(operation = {op} AND fault_key = {})", next()));
         }
     }
     sql.push(')');

@@ -38,6 +38,13 @@ const REST: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/referential/{table}", AnyClient),
     ("PUT", "/api/v1/referential/{table}", s(Scope::RefWrite)),
     ("GET", "/api/v1/journal", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/counters", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/rejects", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/rejects/{cause}", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/activity", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/duplicates", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/cvec", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/lp-batches", s(Scope::JournalRead)),
     ("GET", "/api/v1/opi", s(Scope::OpiRead)),
     ("GET", "/api/v1/opi/duplicates", s(Scope::OpiRead)),
     ("POST", "/api/v1/opi/batch", s(Scope::OpiWrite)),
@@ -146,6 +153,7 @@ fn sample(parameter: &str) -> Option<&'static str> {
         "id" => "JVMWT75DRZ",
         "codEtp" => "ETP01",
         "codVrsVet" => "1",
+        "cause" => "ine",
         _ => return None,
     })
 }

@@ -23,3 +23,4 @@ mod opi_soap;
 mod pj;
 mod process;
 mod referential;
+mod reports;

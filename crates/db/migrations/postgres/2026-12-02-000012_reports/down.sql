@@ -1,3 +1,2 @@
-DROP INDEX lp_import_started_at;
 DROP INDEX call_journal_fault_key_id;
 DROP TABLE call_journal_daily;

@@ -20,5 +20,3 @@ GROUP BY CAST(at AS DATE), COALESCE(client_name, ''), operation, outcome, COALES
 
 -- The journal rows behind a cause: newest first among the refused calls with these fault keys.
 CREATE INDEX call_journal_fault_key_id ON call_journal (fault_key, id);
--- LP batches, newest first.
-CREATE INDEX lp_import_started_at ON lp_import (started_at);
