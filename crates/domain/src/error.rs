@@ -310,7 +310,11 @@ impl Error {
 
     /// An `Accept` header the resource cannot satisfy (`406`).
     pub fn not_acceptable(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::NotAcceptable, FaultKey::noncoherent("accept"), message)
+        Self::new(
+            ErrorKind::NotAcceptable,
+            FaultKey::noncoherent("accept"),
+            message,
+        )
     }
 
     /// A body over its size limit (`413`).

@@ -42,7 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/journal", web::get().to(journal::search))
                 .route("/reports/counters", web::get().to(reports::counters))
                 .route("/reports/rejects", web::get().to(reports::rejects))
-                .route("/reports/rejects/{cause}", web::get().to(reports::cause_rows))
+                .route(
+                    "/reports/rejects/{cause}",
+                    web::get().to(reports::cause_rows),
+                )
                 .route("/reports/activity", web::get().to(reports::activity))
                 .route("/reports/duplicates", web::get().to(reports::duplicates))
                 .route("/reports/cvec", web::get().to(reports::cvec))

@@ -40,7 +40,11 @@ const REST: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/journal", s(Scope::JournalRead)),
     ("GET", "/api/v1/reports/counters", s(Scope::JournalRead)),
     ("GET", "/api/v1/reports/rejects", s(Scope::JournalRead)),
-    ("GET", "/api/v1/reports/rejects/{cause}", s(Scope::JournalRead)),
+    (
+        "GET",
+        "/api/v1/reports/rejects/{cause}",
+        s(Scope::JournalRead),
+    ),
     ("GET", "/api/v1/reports/activity", s(Scope::JournalRead)),
     ("GET", "/api/v1/reports/duplicates", s(Scope::JournalRead)),
     ("GET", "/api/v1/reports/cvec", s(Scope::JournalRead)),

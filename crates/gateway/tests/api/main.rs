@@ -6,6 +6,7 @@ mod auth;
 mod auth_matrix;
 mod auth_ways;
 mod bad_input;
+mod browser;
 mod crash;
 mod cvec;
 mod health;
