@@ -174,7 +174,7 @@ pub async fn rejects(app: &App, q: &ReportQuery) -> Result<RejectsReport, Error>
                     count,
                 })
                 .collect();
-            fault_keys.sort_by(|a, b| b.count.cmp(&a.count));
+            fault_keys.sort_by_key(|k| std::cmp::Reverse(k.count));
             let count = fault_keys.iter().map(|k| k.count).sum();
             CauseCount {
                 cause,
@@ -411,7 +411,7 @@ pub async fn activity(app: &App, q: &ReportQuery) -> Result<ActivityReport, Erro
             rejects,
         })
         .collect();
-    clients.sort_by(|a, b| b.calls.cmp(&a.calls));
+    clients.sort_by_key(|c| std::cmp::Reverse(c.calls));
     Ok(ActivityReport {
         days: days
             .into_iter()

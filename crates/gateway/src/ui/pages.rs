@@ -48,6 +48,14 @@ pub async fn login_form(req: HttpRequest) -> HttpResponse {
     res
 }
 
+/// The login page again, with why the secret was refused and its status (401, 403, 503).
+fn login_refused(csrf: &str, e: &apogee_domain::Error) -> HttpResponse {
+    let mut res = html_page(views::login(csrf, Some(&e.message)));
+    *res.status_mut() = actix_web::http::StatusCode::from_u16(e.kind.http_status())
+        .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
+    res
+}
+
 /// `POST /ui/login`: secret → session cookie, then the dashboard.
 pub async fn login(
     req: HttpRequest,
@@ -60,13 +68,7 @@ pub async fn login(
     }
     let logged = match sessions::login(&app, &form.secret).await {
         Ok(l) => l,
-        Err(e) => {
-            let page = views::login(&form.csrf, Some(&e.message));
-            let status = actix_web::http::StatusCode::from_u16(e.kind.http_status());
-            let mut res = html_page(page);
-            *res.status_mut() = status.unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
-            return Ok(res);
-        }
+        Err(e) => return Ok(login_refused(&form.csrf, &e)),
     };
     let max_age = sessions::LIFETIME.as_secs();
     Ok(see_other("/ui/")
