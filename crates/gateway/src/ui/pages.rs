@@ -16,13 +16,16 @@ use serde::Deserialize;
 /// The login form.
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
     secret: String,
+    #[serde(default)]
     csrf: String,
 }
 
 /// A form that only carries its CSRF token.
 #[derive(Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     csrf: String,
 }
 
