@@ -266,20 +266,34 @@ pub struct JournalList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
-    id: i64,
-    at: String,
-    request_id: String,
-    client: Option<String>,
-    channel: String,
-    operation: String,
-    key_kind: Option<String>,
-    key: Option<String>,
-    outcome: String,
-    http_status: i32,
-    fault_key: Option<String>,
-    message: Option<String>,
-    warnings: Vec<String>,
-    duration_ms: i32,
+    /// Sequence.
+    pub id: i64,
+    /// When the call ended (RFC 3339).
+    pub at: String,
+    /// Trace id (`X-Request-Id`).
+    pub request_id: String,
+    /// Authenticated client.
+    pub client: Option<String>,
+    /// `soap`, `rest` or `cli`.
+    pub channel: String,
+    /// Operation.
+    pub operation: String,
+    /// Kind of business key.
+    pub key_kind: Option<String>,
+    /// Business key value.
+    pub key: Option<String>,
+    /// `ok`, `rejected` or `error`.
+    pub outcome: String,
+    /// HTTP status answered.
+    pub http_status: i32,
+    /// Apogée fault key.
+    pub fault_key: Option<String>,
+    /// French message of a failure.
+    pub message: Option<String>,
+    /// Warning codes.
+    pub warnings: Vec<String>,
+    /// Duration in milliseconds.
+    pub duration_ms: i32,
 }
 
 impl From<JournalRow> for JournalEntry {

@@ -71,6 +71,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Verified-secret cache.
     pub auth_cache: AuthCache,
+    /// Dashboard sessions (in memory, per process).
+    pub sessions: crate::sessions::Sessions,
     /// CVEC upstream client (circuit breaker and cache).
     pub cvec: CvecService,
     /// The attachment files.
@@ -200,6 +202,7 @@ impl App {
             journal,
             metrics,
             auth_cache: AuthCache::default(),
+            sessions: crate::sessions::Sessions::default(),
             cvec,
             storage,
             permits: crate::permits::Permits::new(

@@ -12,6 +12,7 @@ pub mod schema;
 pub mod schema_cvec;
 pub mod schema_lp;
 pub mod schema_pj;
+pub mod schema_report;
 #[cfg(feature = "testing")]
 pub mod testing;
 

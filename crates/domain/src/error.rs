@@ -31,6 +31,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// The body's media type is not accepted here (415).
     UnsupportedMediaType,
+    /// No representation the `Accept` header allows (406).
+    NotAcceptable,
     /// A dependency (the database, a remote service) is unavailable (503).
     Unavailable,
     /// A bug or an unexpected failure (500).
@@ -50,6 +52,7 @@ impl ErrorKind {
             ErrorKind::RequestTimeout => 408,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::NotAcceptable => 406,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -67,6 +70,7 @@ impl ErrorKind {
             ErrorKind::RequestTimeout => "Request timeout",
             ErrorKind::PayloadTooLarge => "Payload too large",
             ErrorKind::UnsupportedMediaType => "Unsupported media type",
+            ErrorKind::NotAcceptable => "Not acceptable",
             ErrorKind::Unavailable => "Service unavailable",
             ErrorKind::Internal => "Internal error",
         }
@@ -84,6 +88,7 @@ impl ErrorKind {
             ErrorKind::RequestTimeout => "request-timeout",
             ErrorKind::PayloadTooLarge => "payload-too-large",
             ErrorKind::UnsupportedMediaType => "unsupported-media-type",
+            ErrorKind::NotAcceptable => "not-acceptable",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -299,6 +304,15 @@ impl Error {
         Self::new(
             ErrorKind::UnsupportedMediaType,
             FaultKey::noncoherent("contentType"),
+            message,
+        )
+    }
+
+    /// An `Accept` header the resource cannot satisfy (`406`).
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorKind::NotAcceptable,
+            FaultKey::noncoherent("accept"),
             message,
         )
     }

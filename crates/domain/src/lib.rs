@@ -15,6 +15,7 @@ pub mod opi;
 pub mod pj;
 pub mod referential;
 pub mod refread;
+pub mod report;
 pub mod scope;
 pub mod text;
 

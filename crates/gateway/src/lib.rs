@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod rest;
 pub mod soap;
 pub mod startup;
+pub mod ui;
 
 pub use apogee_app::Settings;
 pub use startup::Application;

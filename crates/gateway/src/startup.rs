@@ -66,6 +66,7 @@ fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
     ))
     .configure(crate::rest::configure)
+    .configure(crate::ui::configure)
     .configure(crate::facades::configure)
     .configure(|cfg| crate::soap::configure(cfg, &settings.soap.base_paths, limits.soap_bytes));
 }

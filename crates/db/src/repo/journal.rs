@@ -38,7 +38,7 @@ pub struct NewJournalEntry {
 }
 
 /// A stored journal row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = crate::schema::call_journal)]
 pub struct JournalRow {
     /// Sequence.
@@ -71,14 +71,19 @@ pub struct JournalRow {
     pub duration_ms: i32,
 }
 
-/// Appends entries in one multi-row insert.
+/// Appends entries in one multi-row insert, and adds them to the daily aggregates of the
+/// reports (`call_journal_daily`) in the same transaction.
 pub fn insert_many(conn: &mut AnyConnection, entries: &[NewJournalEntry]) -> QueryResult<usize> {
     if entries.is_empty() {
         return Ok(0);
     }
-    crate::with_backend!(conn, |c| diesel::insert_into(j::call_journal)
-        .values(entries)
-        .execute(c))
+    crate::savepoint(conn, |conn| {
+        let n = crate::with_backend!(conn, |c| diesel::insert_into(j::call_journal)
+            .values(entries)
+            .execute(c))?;
+        crate::repo::report::count_calls(conn, entries)?;
+        Ok(n)
+    })
 }
 
 /// Search criteria; every field is optional.
@@ -154,5 +159,15 @@ pub fn search(
 
 /// Deletes the rows older than `cutoff`; returns how many.
 pub fn prune_before(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    crate::repo::report::prune_before(conn, cutoff.date())?;
     diesel::delete(j::call_journal.filter(j::at.lt(cutoff))).execute(conn)
+}
+
+/// The row `id`.
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<JournalRow>> {
+    j::call_journal
+        .find(id)
+        .select(JournalRow::as_select())
+        .first(conn)
+        .optional()
 }

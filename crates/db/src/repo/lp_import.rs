@@ -81,6 +81,22 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<ImportRow>
         .optional()
 }
 
+/// A page of batches, newest first, and how many there are.
+pub fn list(
+    conn: &mut AnyConnection,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<ImportRow>, i64)> {
+    let total = li::table.count().get_result(conn)?;
+    let rows = li::table
+        .order((li::started_at.desc(), li::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(ImportRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
 /// The batch posted with `key`.
 pub fn find_by_key(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<ImportRow>> {
     li::table

@@ -14,6 +14,7 @@ pub mod opi_batch;
 pub mod pj;
 pub mod read_services;
 pub mod referential;
+pub mod reports;
 pub mod students;
 
 use actix_web::web;
@@ -44,6 +45,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(read_services::get),
                 )
                 .route("/journal", web::get().to(journal::search))
+                .route("/reports/counters", web::get().to(reports::counters))
+                .route("/reports/rejects", web::get().to(reports::rejects))
+                .route(
+                    "/reports/rejects/{cause}",
+                    web::get().to(reports::cause_rows),
+                )
+                .route("/reports/activity", web::get().to(reports::activity))
+                .route("/reports/duplicates", web::get().to(reports::duplicates))
+                .route("/reports/cvec", web::get().to(reports::cvec))
+                .route("/reports/lp-batches", web::get().to(reports::lp_batches))
                 .route("/opi", web::get().to(opi::search))
                 .route("/opi/duplicates", web::get().to(opi::duplicates))
                 .route("/opi/batch", web::post().to(opi_batch::post))

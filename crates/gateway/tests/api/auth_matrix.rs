@@ -43,6 +43,17 @@ const REST: &[(&str, &str, Need)] = &[
         s(Scope::RefRead),
     ),
     ("GET", "/api/v1/journal", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/counters", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/rejects", s(Scope::JournalRead)),
+    (
+        "GET",
+        "/api/v1/reports/rejects/{cause}",
+        s(Scope::JournalRead),
+    ),
+    ("GET", "/api/v1/reports/activity", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/duplicates", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/cvec", s(Scope::JournalRead)),
+    ("GET", "/api/v1/reports/lp-batches", s(Scope::JournalRead)),
     ("GET", "/api/v1/opi", s(Scope::OpiRead)),
     ("GET", "/api/v1/opi/duplicates", s(Scope::OpiRead)),
     ("POST", "/api/v1/opi/batch", s(Scope::OpiWrite)),
@@ -243,6 +254,7 @@ fn sample(parameter: &str) -> Option<&'static str> {
         "codVrsVet" => "1",
         "service" => "ReferentielMetier",
         "operation" => "recupererCGE",
+        "cause" => "ine",
         _ => return None,
     })
 }
@@ -1086,4 +1098,112 @@ fn the_verdicts_catch_wrong_answers() {
         ),
         None
     );
+}
+
+/// What a dashboard route asks for: the dashboard uses its session cookie, never API
+/// credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UiNeed {
+    /// Served to anyone (login form, CSS, script).
+    Open,
+    /// A redirection to `/ui/` for anyone.
+    ToDashboard,
+    /// A session: without one (API credentials included) a 303 to `/ui/login`.
+    Session,
+    /// A form with a CSRF token: refused (403) without it, whoever sends it.
+    CsrfForm,
+}
+
+/// Every route of `ui::configure`.
+const UI: &[(&str, &str, UiNeed)] = &[
+    ("GET", "/", UiNeed::ToDashboard),
+    ("GET", "/ui", UiNeed::ToDashboard),
+    ("GET", "/ui/", UiNeed::Session),
+    ("GET", "/ui/login", UiNeed::Open),
+    ("POST", "/ui/login", UiNeed::CsrfForm),
+    ("POST", "/ui/logout", UiNeed::Session),
+    ("GET", "/ui/rejets/{cause}", UiNeed::Session),
+    ("GET", "/ui/rejets/{cause}/export", UiNeed::Session),
+    ("GET", "/ui/journal/{id}", UiNeed::Session),
+    ("GET", "/ui/doublons", UiNeed::Session),
+    ("GET", "/ui/cvec", UiNeed::Session),
+    ("GET", "/ui/lots", UiNeed::Session),
+    ("GET", "/ui/lots/{id}", UiNeed::Session),
+    ("GET", "/ui/lots/{id}/rapport.csv", UiNeed::Session),
+    ("GET", "/ui/export/{table}", UiNeed::Session),
+    ("GET", "/ui/static/app.css", UiNeed::Open),
+    ("GET", "/ui/static/app.js", UiNeed::Open),
+];
+
+fn ui_path(path: &str) -> String {
+    path.replace("{cause}", "ine")
+        .replace("{id}", "1")
+        .replace("{table}", "rejets")
+}
+
+#[tokio::test]
+async fn dashboard_routes_answer_sessions_not_api_credentials() -> TestResult {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/ui/mod.rs"))?;
+    let registered = registered_routes(&source)?;
+    let listed: BTreeSet<(String, String)> = UI
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), shape(p)))
+        .collect();
+    let mut problems: Vec<String> = registered
+        .symmetric_difference(&listed)
+        .map(|(m, p)| {
+            format!("dashboard route {m} {p}: in ui::configure or in the UI table, not both")
+        })
+        .collect();
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return Ok(());
+    };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let result = async {
+        for (method, path, need) in UI {
+            let url = app.url(&ui_path(path));
+            for (label, auth) in [
+                ("nobody", None),
+                ("admin bearer", Some(app.admin_token.clone())),
+            ] {
+                let mut req = if *method == "POST" {
+                    http.post(&url)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body("secret=x&csrf=")
+                } else {
+                    http.get(&url)
+                };
+                if let Some(t) = &auth {
+                    req = req.bearer_auth(t);
+                }
+                let res = req.send().await?;
+                let status = res.status().as_u16();
+                let location = res
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let ok = match need {
+                    UiNeed::Open => status == 200,
+                    UiNeed::ToDashboard => status == 303 && location == "/ui/",
+                    UiNeed::Session => status == 303 && location == "/ui/login",
+                    UiNeed::CsrfForm => status == 403,
+                };
+                if !ok {
+                    problems.push(format!(
+                        "{method} {path} as {label}: {status} {location} (expected {need:?})"
+                    ));
+                }
+            }
+        }
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    app.stop().await;
+    result?;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
 }

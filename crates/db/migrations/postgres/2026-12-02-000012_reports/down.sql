@@ -1,0 +1,2 @@
+DROP INDEX call_journal_fault_key_id;
+DROP TABLE call_journal_daily;
