@@ -20,7 +20,7 @@ const KEYS: [&str; 5] = [
 ];
 
 fn entry(i: usize, n: usize, start: chrono::NaiveDateTime) -> NewJournalEntry {
-    let refused = i % 5 == 0;
+    let refused = i.is_multiple_of(5);
     NewJournalEntry {
         // Spread evenly over 30 days, whatever n.
         at: start + chrono::Duration::seconds((i as u64 * 30 * 86_400 / n as u64) as i64),
