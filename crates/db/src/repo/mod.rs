@@ -10,4 +10,5 @@ pub mod meta;
 pub mod opi;
 pub mod pj;
 pub mod referential;
+pub mod student_file;
 pub mod students;

@@ -25,3 +25,4 @@ mod pj;
 mod process;
 mod read_services;
 mod referential;
+mod student_reads;
