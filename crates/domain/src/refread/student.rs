@@ -69,8 +69,11 @@ pub struct StudentRead {
     /// The lookup key.
     pub key: fn(&Params) -> Result<StudentKey, Error>,
     /// The answer.
-    pub answer: fn(Option<&StudentFile>, &Referential, &Params) -> Result<Vec<Obj>, Error>,
+    pub answer: Builder,
 }
+
+/// An answer builder: the file found (`None`: nobody has that key), the labels, the parameters.
+pub type Builder = fn(Option<&StudentFile>, &Referential, &Params) -> Result<Vec<Obj>, Error>;
 
 fn bad(name: &str, value: &str, expected: &str) -> Error {
     Error::invalid_field(
