@@ -194,15 +194,17 @@ pub fn unknown_operation(service: &str, op: &str) -> Error {
     )
 }
 
-/// A served operation with regular names (§2.3).
-const fn served(
+/// An operation with regular wrappers (§2.3): response wrapper = response message.
+#[allow(clippy::too_many_arguments)]
+const fn regular(
     name: &'static str,
     request_message: &'static str,
     response_message: &'static str,
     return_element: &'static str,
     soap_params: &'static [&'static str],
     returns: &'static Dto,
-    f: fn(&Referential, &Params) -> Result<Vec<Obj>, Error>,
+    answer: Answer,
+    shape: Shape,
 ) -> Operation {
     Operation {
         name,
@@ -213,9 +215,31 @@ const fn served(
         soap_params,
         criteria: None,
         returns: Some(returns),
-        answer: Answer::Referential(f),
-        shape: Shape::Many,
+        answer,
+        shape,
     }
+}
+
+/// A served operation of the referential with regular names (§2.3).
+const fn served(
+    name: &'static str,
+    request_message: &'static str,
+    response_message: &'static str,
+    return_element: &'static str,
+    soap_params: &'static [&'static str],
+    returns: &'static Dto,
+    f: fn(&Referential, &Params) -> Result<Vec<Obj>, Error>,
+) -> Operation {
+    regular(
+        name,
+        request_message,
+        response_message,
+        return_element,
+        soap_params,
+        returns,
+        Answer::Referential(f),
+        Shape::Many,
+    )
 }
 
 macro_rules! op {
@@ -413,46 +437,20 @@ pub static OFFRE_FORMATION: ReadService = ReadService {
     ],
 };
 
-/// A served operation of the student register.
-#[allow(clippy::too_many_arguments)]
-const fn from_register(
-    name: &'static str,
-    request_message: &'static str,
-    response_message: &'static str,
-    return_element: &'static str,
-    soap_params: &'static [&'static str],
-    returns: &'static Dto,
-    shape: Shape,
-    read: student::StudentRead,
-) -> Operation {
-    Operation {
-        name,
-        request_message,
-        response_message,
-        response_wrapper: response_message,
-        return_element,
-        soap_params,
-        criteria: None,
-        returns: Some(returns),
-        answer: Answer::Student(read),
-        shape,
-    }
-}
-
 macro_rules! student_op {
     ($name:literal, $return:expr, $params:expr, $returns:expr, $shape:ident, $key:expr, $f:expr) => {
-        from_register(
+        regular(
             $name,
             concat!($name, "Request"),
             concat!($name, "Response"),
             $return,
             $params,
             $returns,
-            Shape::$shape,
-            student::StudentRead {
+            Answer::Student(student::StudentRead {
                 key: $key,
                 answer: $f,
-            },
+            }),
+            Shape::$shape,
         )
     };
 }
@@ -538,18 +536,18 @@ pub static ADMINISTRATIF: ReadService = ReadService {
             st::annees_ia
         ),
         not_served!("recupererCursusExterne"),
-        from_register(
+        regular(
             "recupererIAAnnuelles_v2",
             "recupererIAAnnuellesRequest_v2",
             "recupererIAAnnuellesResponse_v2",
             "recupererIAAnnuellesReturn_v2",
             &["_codEtu", "_annee", "_etatIAA"],
             &adm::InsAdmAnuDTO2,
-            Shape::Many,
-            student::StudentRead {
+            Answer::Student(student::StudentRead {
                 key: st::by_cod_etu,
                 answer: st::ia_annuelles,
-            },
+            }),
+            Shape::Many,
         ),
         student_op!(
             "recupererIAEtapes_v3",
