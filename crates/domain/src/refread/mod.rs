@@ -220,38 +220,17 @@ const fn regular(
     }
 }
 
-/// A served operation of the referential with regular names (§2.3).
-const fn served(
-    name: &'static str,
-    request_message: &'static str,
-    response_message: &'static str,
-    return_element: &'static str,
-    soap_params: &'static [&'static str],
-    returns: &'static Dto,
-    f: fn(&Referential, &Params) -> Result<Vec<Obj>, Error>,
-) -> Operation {
-    regular(
-        name,
-        request_message,
-        response_message,
-        return_element,
-        soap_params,
-        returns,
-        Answer::Referential(f),
-        Shape::Many,
-    )
-}
-
 macro_rules! op {
     ($name:literal, $params:expr, $returns:expr, $f:expr) => {
-        served(
+        regular(
             $name,
             concat!($name, "Request"),
             concat!($name, "Response"),
             concat!($name, "Return"),
             $params,
             $returns,
-            $f,
+            Answer::Referential($f),
+            Shape::Many,
         )
     };
 }
@@ -348,7 +327,7 @@ pub static GEOGRAPHIE: ReadService = ReadService {
             &t::CommuneDTO,
             answer::commune_v1
         ),
-        served(
+        regular(
             "recupererCommune_v2",
             "recupererCommuneRequest_v2",
             "recupererCommuneResponse_v2",
@@ -360,7 +339,8 @@ pub static GEOGRAPHIE: ReadService = ReadService {
                 "_temoinEnServiceComBD",
             ],
             &t::CommuneDTO2,
-            answer::commune_v2,
+            Answer::Referential(answer::commune_v2),
+            Shape::Many,
         ),
         op!(
             "recupererDepartement",
