@@ -1,12 +1,13 @@
 <?php
 /**
  * Real-client interop test: PHP SoapClient against a live gateway's read services
- * (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier).
+ * (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier, and EtudiantMetier,
+ * AdministratifMetier on the demo students).
  *
  * Usage:
  *     php php_ref.php BASE USER SECRET        e.g. php php_ref.php http://127.0.0.1:8080 admin apg_…
  *
- * The gateway must run with the demo referential (crates/db/demo); USER/SECRET holds `ref:read`.
+ * The gateway must run with the demo referential (crates/db/demo); USER/SECRET holds `ref:read` and `etudiant:read`.
  * Each WSDL is loaded from the server (`…/<Service>?wsdl`), its soap:address used as is. Every
  * parameter is sent, '' when unset (what PHP clients do). For every served operation: the values
  * clients read, and the items (count, codes, labels) compared with the REST twin
@@ -24,6 +25,8 @@ const NS = [
     'GeographieMetier' => 'gouv.education.apogee.commun.servicesmetiers.GeographieMetier_01082016',
     'ScolariteMetier' => 'gouv.education.apogee.commun.servicesmetiers.ScolariteMetier',
     'OffreFormationMetier' => 'gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier',
+    'EtudiantMetier' => 'gouv.education.apogee.commun.servicesmetiers.EtudiantMetier',
+    'AdministratifMetier' => 'gouv.education.apogee.commun.servicesmetiers.AdministratifMetier',
 ];
 
 final class Checks
@@ -107,6 +110,8 @@ echo '# php ', PHP_VERSION, "\n";
 $se = ['codAnu' => '', 'codComposanteVdi' => '', 'codDip' => 'tous', 'codElp' => 'aucun', 'codEtp' => 'tous',
     'codNatureDip' => '', 'codNatureElp' => '', 'codTypDip' => '', 'codVrsVdi' => 'tous', 'codVrsVet' => 'tous',
     'temOuvertRecrutement' => ''];
+$idAll = ['_codEtu' => '', '_codInd' => '', '_numINE' => '2204123456R', '_numBoursier' => '', '_codOPI' => '',
+    '_nom' => '', '_prenom' => '', '_dateNaiss' => '', '_temoinRecupAnnu' => ''];
 // [service, operation, return element, parameters, code child, [path => expected]]
 $calls = [
     ['ReferentielMetier', 'recupererCGE', 'recupererCGEReturn', ['_codCge' => '', '_temoinEnService' => ''], 'codCge',
@@ -137,6 +142,23 @@ $calls = [
         ['0.codDip' => 'DIP01', '0.listVersionDiplome.item.codVrsVdi' => 1,
          '0.listVersionDiplome.item.offreFormation.listEtape.item.2.codEtp' => 'ETP03',
          '0.listVersionDiplome.item.offreFormation.listEtape.item.2.listComposanteCentreGestion.item.codComposante' => 'LSH']],
+    // The student's file and enrolments (1..1 answers are one object), as the PHP OPI bridge
+    // calls them: every parameter sent, '' when unset.
+    ['EtudiantMetier', 'recupererIdentifiantsEtudiant_v2', 'recupererIdentifiantsEtudiant_v2Return', $idAll, 'codEtu',
+        ['0.codEtu' => 10000001, '0.numeroINE' => '2204123456R']],
+    ['EtudiantMetier', 'recupererInfosAdmEtu_v4', 'recupererInfosAdmEtu_v4Return', ['_codEtu' => '10000003'], 'numEtu',
+        ['0.nomPatronymique' => 'THOMAS', '0.dateNaissance' => '2004-01-20T00:00:00', '0.listeBlocages.item.codBlocage' => 'BU']],
+    ['EtudiantMetier', 'recupererInfosAdmEtu_v3', 'recupererInfosAdmEtu_v3Return', ['_codEtu' => '10000002'], 'numEtu',
+        ['0.prenom1' => 'HUGO', '0.numeroINE' => null]],
+    ['EtudiantMetier', 'recupererAdressesEtudiant_v2', 'recupererAdressesEtudiantReturn',
+        ['_codEtu' => '10000001', '_annee' => '2025', '_recupAnnuaire' => 'N'], 'annee', ['0.annee' => '2025']],
+    ['AdministratifMetier', 'recupererAnneesIa', 'recupererAnneesIaReturn', ['_codEtu' => '10000004', '_etatInscriptionIA' => 'ARE'], 'annee',
+        ['0' => '2025', '1' => '2026']],
+    ['AdministratifMetier', 'recupererIAAnnuelles_v2', 'recupererIAAnnuellesReturn_v2',
+        ['_codEtu' => '10000001', '_annee' => '2025', '_etatIAA' => 'E'], 'anneeIAA', ['0.etatIaa.codeEtatIAA' => 'E']],
+    ['AdministratifMetier', 'recupererIAEtapes_v3', 'recupererIAEtapes_v3Return',
+        ['_codEtu' => '10000001', '_annee' => '', '_etatIAA' => '', '_etatIAE' => ''], 'anneeIAE',
+        ['0.etape.codeEtp' => 'ETP01', '0.diplome.codeDiplome' => 'DIP01', '0.inscriptionPayee' => 'Paiement effectué']],
 ];
 
 $ck = new Checks();
@@ -151,7 +173,7 @@ foreach ($calls as [$service, $op, $return, $params, $code, $expected]) {
     $got = items($res->$return ?? null);
     $ck->check(count($got) > 0, "$label answers a non-empty list");
     foreach ($expected as $path => $want) {
-        $value = dig($got, $path);
+        $value = dig($got, (string) $path);
         $ck->check($value === $want, "$label $path = " . json_encode($want, JSON_UNESCAPED_UNICODE),
             'got ' . json_encode($value, JSON_UNESCAPED_UNICODE));
     }
@@ -162,11 +184,11 @@ foreach ($calls as [$service, $op, $return, $params, $code, $expected]) {
         }
     }
     $rest = twin($base, $secret, $service, $op, $query);
-    $soapCodes = array_map(fn($i) => $i->$code ?? null, $got);
+    $soapCodes = array_map(fn($i) => is_string($i) ? $i : ($i->$code ?? null), $got);
     $restCodes = array_map(fn($i) => $i[$code] ?? null, $rest);
     $ck->check($soapCodes === $restCodes, "$label: the same items as the REST twin",
         json_encode($soapCodes) . ' / ' . json_encode($restCodes));
-    $soapFirst = json_decode(json_encode($got[0] ?? null), true);
+    $soapFirst = is_string($got[0] ?? null) ? [$code => $got[0]] : json_decode(json_encode($got[0] ?? null), true);
     $restFirst = $rest[0] ?? null;
     $scalars = fn($o) => is_array($o) ? array_filter($o, fn($v) => !is_array($v)) : [];
     $ck->check($scalars($soapFirst) == $scalars($restFirst), "$label: the first item's values equal the REST twin's",
@@ -179,6 +201,11 @@ $faults = [
     ['ScolariteMetier', 'recupererBacOuEquWS', ['_code' => 'ZZZZ', '_temoinEnService' => ''], 'technical.data.nullretrieve.bac'],
     ['OffreFormationMetier', 'recupererSE_v4', ['_seCritere' => array_merge($se, ['codDip' => ''])],
         'technical.parameter.noncoherentinput.coddiplomeobligatoire'],
+    ['EtudiantMetier', 'recupererIdentifiantsEtudiant_v2', array_merge($idAll, ['_numINE' => '', '_codOPI' => 'ZZ00000000']),
+        'technical.data.nullretrieve.etudiant'],
+    ['EtudiantMetier', 'recupererInfosAdmEtu_v4', ['_codEtu' => '99999999'], 'technical.data.nullretrieve.etudiant'],
+    ['AdministratifMetier', 'recupererIAEtapes_v3', ['_codEtu' => '10000001', '_annee' => '2019', '_etatIAA' => '', '_etatIAE' => ''],
+        'technical.data.nullretrieve.findIAE'],
 ];
 foreach ($faults as [$service, $op, $params, $key]) {
     try {

@@ -1,13 +1,22 @@
-//! The Apogée read services (ReferentielMetier, GeographieMetier, ScolariteMetier,
-//! OffreFormationMetier): one use case for the SOAP operations and their REST twins, answered
+//! The Apogée read services: one use case for the SOAP operations and their REST twins.
+//! ReferentielMetier, GeographieMetier, ScolariteMetier and OffreFormationMetier are answered
 //! from the in-memory referential snapshot (no query per call; an import is visible within the
-//! 10 s refresh of the snapshot).
+//! 10 s refresh of the snapshot); EtudiantMetier and AdministratifMetier from the student
+//! register (the student by one indexed key, then its enrolments by `cod_ind`), the snapshot
+//! giving the labels.
 
 use crate::App;
 use apogee_domain::Error;
 use apogee_domain::refread::dto::Obj;
-use apogee_domain::refread::{self, Operation, Params, ReadService};
+use apogee_domain::refread::student::{StudentFile, StudentKey};
+use apogee_domain::refread::{self, Answer, Operation, Params, ReadService};
 use serde::Serialize;
+
+/// The scope the read service `service` needs (`ref:read` for a name we do not serve, so that
+/// an unknown service is refused as before).
+pub fn scope_of(service: &str) -> apogee_domain::Scope {
+    refread::service(service).map_or(apogee_domain::Scope::RefRead, |s| s.scope)
+}
 
 /// The operation `op` of the read service `service` (404 otherwise).
 pub fn find(service: &str, op: &str) -> Result<(&'static ReadService, &'static Operation), Error> {
@@ -20,17 +29,32 @@ pub fn find(service: &str, op: &str) -> Result<(&'static ReadService, &'static O
 
 /// The answer of `op` to `params` (name, value; the SOAP names or without their `_`). A declared
 /// operation the gateway does not serve is a fault before its parameters are read.
-pub fn answer<'a>(
+pub async fn answer<'a>(
     app: &App,
     op: &'static Operation,
     params: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
 ) -> Result<Vec<Obj>, Error> {
-    let snapshot = app.referential();
     if !op.served() {
-        return op.call(&snapshot, &Params::default());
+        return op.call(&app.referential(), &Params::default());
     }
     let params = Params::read(op, params)?;
-    op.call(&snapshot, &params)
+    match op.answer {
+        Answer::Student(read) => {
+            let file = student_file(app, (read.key)(&params)?).await?;
+            (read.answer)(file.as_ref(), &app.referential(), &params)
+        }
+        _ => op.call(&app.referential(), &params),
+    }
+}
+
+/// The file of the student `key` names.
+async fn student_file(app: &App, key: StudentKey) -> Result<Option<StudentFile>, Error> {
+    Ok(app
+        .db
+        .read(move |c| -> Result<_, apogee_db::DbError> {
+            Ok(apogee_db::repo::student_file::find(c, &key)?)
+        })
+        .await?)
 }
 
 /// The REST twin's answer: the same items as the SOAP return elements, as JSON (children in the
@@ -51,14 +75,14 @@ pub struct ReadAnswer {
 }
 
 /// `GET /api/v1/services/{service}/{operation}`.
-pub fn twin<'a>(
+pub async fn twin<'a>(
     app: &App,
     service: &str,
     operation: &str,
     params: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
 ) -> Result<ReadAnswer, Error> {
     let (s, op) = find(service, operation)?;
-    let items = answer(app, op, params)?;
+    let items = answer(app, op, params).await?;
     Ok(ReadAnswer {
         service: s.name,
         operation: op.name,

@@ -159,3 +159,7 @@ diesel::table! {
 
 diesel::joinable!(lp_import_report -> lp_import (import_id));
 diesel::allow_tables_to_appear_in_same_query!(lp_import, lp_import_report);
+
+// The OPI that names a student (`recupererIdentifiantsEtudiant_v2` by `_codOPI`).
+use crate::schema::opi_individu;
+diesel::allow_tables_to_appear_in_same_query!(etudiant, opi_individu);

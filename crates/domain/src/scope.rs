@@ -35,6 +35,10 @@ pub enum Scope {
     /// GeographieMetier, ScolariteMetier, OffreFormationMetier) and their REST twins.
     #[serde(rename = "ref:read")]
     RefRead,
+    /// Read the students' files and enrolments through EtudiantMetier and AdministratifMetier
+    /// and their REST twins.
+    #[serde(rename = "etudiant:read")]
+    EtudiantRead,
     /// Read the call journal.
     #[serde(rename = "journal:read")]
     JournalRead,
@@ -45,7 +49,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in documentation order.
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::OpiWrite,
         Scope::OpiRead,
         Scope::PjWrite,
@@ -55,6 +59,7 @@ impl Scope {
         Scope::CvecRead,
         Scope::RefWrite,
         Scope::RefRead,
+        Scope::EtudiantRead,
         Scope::JournalRead,
         Scope::Admin,
     ];
@@ -71,6 +76,7 @@ impl Scope {
             Scope::CvecRead => "cvec:read",
             Scope::RefWrite => "ref:write",
             Scope::RefRead => "ref:read",
+            Scope::EtudiantRead => "etudiant:read",
             Scope::JournalRead => "journal:read",
             Scope::Admin => "admin",
         }
@@ -86,7 +92,7 @@ impl fmt::Display for Scope {
 /// An unknown scope name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write ref:read journal:read admin)"
+    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write ref:read etudiant:read journal:read admin)"
 )]
 pub struct UnknownScope(pub String);
 

@@ -57,6 +57,18 @@ pub fn items(service_ns: &str, wrapper: &str, return_element: &str, items: &[Obj
     response(service_ns, wrapper, &inner)
 }
 
+/// A list of bare `xsd:string` return elements (`recupererAnneesIa`): each item's first child;
+/// no item is an empty response wrapper.
+pub fn strings(service_ns: &str, wrapper: &str, return_element: &str, items: &[Obj]) -> String {
+    let mut inner = String::new();
+    for item in items {
+        if let Some(Val::Text(t)) = item.values.first() {
+            let _ = write!(inner, "<{return_element}>{}</{return_element}>", escape(t));
+        }
+    }
+    response(service_ns, wrapper, &inner)
+}
+
 fn write_obj(out: &mut String, name: &str, obj: &Obj) {
     if obj.values.is_empty() {
         let _ = write!(out, "<{name}/>");

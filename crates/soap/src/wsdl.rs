@@ -8,7 +8,7 @@
 //! the schemas it references, the service namespace last.
 
 use apogee_domain::refread::dto::{Dto, ListTy, Ty};
-use apogee_domain::refread::{Operation, ReadService};
+use apogee_domain::refread::{Operation, ReadService, Shape};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -81,7 +81,10 @@ fn collect(service: &ReadService) -> Types {
     let roots = service
         .operations
         .iter()
-        .flat_map(|o| o.returns.into_iter().chain(o.criteria))
+        .flat_map(|o| {
+            let returns = o.returns.filter(|_| o.shape != Shape::Strings);
+            returns.into_iter().chain(o.criteria)
+        })
         .map(Named::Dto);
     for root in roots {
         visit(root, &mut types);
@@ -143,6 +146,7 @@ fn type_ref(types: &Types, ty: Ty) -> String {
         Ty::Int => "xsd:int".to_owned(),
         Ty::Integer => "xsd:integer".to_owned(),
         Ty::Decimal => "xsd:decimal".to_owned(),
+        Ty::DateTime => "xsd:dateTime".to_owned(),
         Ty::Dto(d) => format!("{}:{}", prefix(types, d.ns), d.name),
         Ty::List(l) => format!("{}:{}", prefix(types, l.ns), l.name),
     }
@@ -257,11 +261,15 @@ fn wrappers(out: &mut String, types: &Types, op: &Operation) {
     );
     match op.returns {
         Some(r) => {
+            let (ty, occurs) = match op.shape {
+                Shape::Many => (type_ref(types, Ty::Dto(r)), " maxOccurs=\"unbounded\""),
+                Shape::One => (type_ref(types, Ty::Dto(r)), ""),
+                Shape::Strings => (type_ref(types, Ty::Str), " maxOccurs=\"unbounded\""),
+            };
             let _ = writeln!(
                 out,
-                "          <xsd:sequence>\n            <xsd:element name=\"{}\" type=\"{}\" maxOccurs=\"unbounded\"/>\n          </xsd:sequence>",
+                "          <xsd:sequence>\n            <xsd:element name=\"{}\" type=\"{ty}\"{occurs}/>\n          </xsd:sequence>",
                 op.return_element,
-                type_ref(types, Ty::Dto(r))
             );
         }
         None => out.push_str("          <xsd:sequence/>\n"),

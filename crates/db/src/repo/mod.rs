@@ -11,4 +11,5 @@ pub mod opi;
 pub mod pj;
 pub mod referential;
 pub mod report;
+pub mod student_file;
 pub mod students;

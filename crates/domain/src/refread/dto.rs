@@ -16,6 +16,9 @@ pub enum Ty {
     Integer,
     /// `xsd:decimal`.
     Decimal,
+    /// `xsd:dateTime`, written as a local date-time without offset (`2004-05-12T00:00:00`,
+    /// `soap-read-services.md` §13 rule 5).
+    DateTime,
     /// A complex type.
     Dto(&'static Dto),
     /// An array type: a container whose repeated child is `item` (or another name).

@@ -11,9 +11,11 @@
 pub mod answer;
 pub mod dto;
 pub mod se;
+pub mod student;
+pub mod student_types;
 pub mod types;
 
-use crate::{Error, FaultKey, Referential};
+use crate::{Error, FaultKey, Referential, Scope};
 use dto::{Dto, Obj};
 
 /// The namespace of ReferentielMetier (dated, §2.1).
@@ -24,6 +26,11 @@ pub const GEOGRAPHIE_NS: &str =
     "gouv.education.apogee.commun.servicesmetiers.GeographieMetier_01082016";
 /// The namespace of ScolariteMetier.
 pub const SCOLARITE_NS: &str = "gouv.education.apogee.commun.servicesmetiers.ScolariteMetier";
+/// The namespace of EtudiantMetier.
+pub const ETUDIANT_NS: &str = "gouv.education.apogee.commun.servicesmetiers.EtudiantMetier";
+/// The namespace of AdministratifMetier.
+pub const ADMINISTRATIF_NS: &str =
+    "gouv.education.apogee.commun.servicesmetiers.AdministratifMetier";
 /// The namespace of OffreFormationMetier.
 pub const OFFRE_FORMATION_NS: &str =
     "gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier";
@@ -75,9 +82,23 @@ impl Params {
 pub enum Answer {
     /// From the referential.
     Referential(fn(&Referential, &Params) -> Result<Vec<Obj>, Error>),
+    /// From the student register: the application finds the student by the key the
+    /// parameters give, then the builder answers from its file ([`student`]).
+    Student(student::StudentRead),
     /// Declared in the WSDL (so that JAX-WS clients built on AMUE's classes create their port,
     /// §14) but not served: a fault.
     NotServed,
+}
+
+/// How many return elements an operation answers, and of what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// 1..unbounded items of the return DTO.
+    Many,
+    /// Exactly one item (`recupererInfosAdmEtu_v4` …): `maxOccurs="1"` in the WSDL.
+    One,
+    /// 0..unbounded bare `xsd:string` values (`recupererAnneesIa`): each item's first child.
+    Strings,
 }
 
 /// One operation of a read service.
@@ -100,6 +121,8 @@ pub struct Operation {
     pub returns: Option<&'static Dto>,
     /// How it answers.
     pub answer: Answer,
+    /// How many return elements, of what.
+    pub shape: Shape,
 }
 
 impl Operation {
@@ -117,13 +140,17 @@ impl Operation {
 
     /// Whether the gateway answers it.
     pub fn served(&self) -> bool {
-        matches!(self.answer, Answer::Referential(_))
+        !matches!(self.answer, Answer::NotServed)
     }
 
     /// The answer from `referential`.
     pub fn call(&self, referential: &Referential, params: &Params) -> Result<Vec<Obj>, Error> {
         match self.answer {
             Answer::Referential(f) => f(referential, params),
+            Answer::Student(_) => Err(Error::internal(format!(
+                "{} se répond depuis le registre des étudiants",
+                self.name
+            ))),
             Answer::NotServed => Err(Error::bad_request(
                 "operation",
                 format!(
@@ -141,6 +168,8 @@ pub struct ReadService {
     pub name: &'static str,
     /// Service namespace.
     pub namespace: &'static str,
+    /// The scope a caller needs.
+    pub scope: Scope,
     /// Every 6.70 operation, served or not, in WSDL order.
     pub operations: &'static [Operation],
 }
@@ -165,15 +194,17 @@ pub fn unknown_operation(service: &str, op: &str) -> Error {
     )
 }
 
-/// A served operation with regular names (§2.3).
-const fn served(
+/// An operation with regular wrappers (§2.3): response wrapper = response message.
+#[allow(clippy::too_many_arguments)]
+const fn regular(
     name: &'static str,
     request_message: &'static str,
     response_message: &'static str,
     return_element: &'static str,
     soap_params: &'static [&'static str],
     returns: &'static Dto,
-    f: fn(&Referential, &Params) -> Result<Vec<Obj>, Error>,
+    answer: Answer,
+    shape: Shape,
 ) -> Operation {
     Operation {
         name,
@@ -184,20 +215,22 @@ const fn served(
         soap_params,
         criteria: None,
         returns: Some(returns),
-        answer: Answer::Referential(f),
+        answer,
+        shape,
     }
 }
 
 macro_rules! op {
     ($name:literal, $params:expr, $returns:expr, $f:expr) => {
-        served(
+        regular(
             $name,
             concat!($name, "Request"),
             concat!($name, "Response"),
             concat!($name, "Return"),
             $params,
             $returns,
-            $f,
+            Answer::Referential($f),
+            Shape::Many,
         )
     };
 }
@@ -217,6 +250,7 @@ macro_rules! not_served {
             criteria: None,
             returns: None,
             answer: Answer::NotServed,
+            shape: Shape::Many,
         }
     };
 }
@@ -227,6 +261,7 @@ use types as t;
 pub static REFERENTIEL: ReadService = ReadService {
     name: "ReferentielMetier",
     namespace: REFERENTIEL_NS,
+    scope: Scope::RefRead,
     operations: &[
         op!(
             "recupererCGE",
@@ -284,6 +319,7 @@ pub static REFERENTIEL: ReadService = ReadService {
 pub static GEOGRAPHIE: ReadService = ReadService {
     name: "GeographieMetier",
     namespace: GEOGRAPHIE_NS,
+    scope: Scope::RefRead,
     operations: &[
         op!(
             "recupererCommune",
@@ -291,7 +327,7 @@ pub static GEOGRAPHIE: ReadService = ReadService {
             &t::CommuneDTO,
             answer::commune_v1
         ),
-        served(
+        regular(
             "recupererCommune_v2",
             "recupererCommuneRequest_v2",
             "recupererCommuneResponse_v2",
@@ -303,7 +339,8 @@ pub static GEOGRAPHIE: ReadService = ReadService {
                 "_temoinEnServiceComBD",
             ],
             &t::CommuneDTO2,
-            answer::commune_v2,
+            Answer::Referential(answer::commune_v2),
+            Shape::Many,
         ),
         op!(
             "recupererDepartement",
@@ -324,6 +361,7 @@ pub static GEOGRAPHIE: ReadService = ReadService {
 pub static SCOLARITE: ReadService = ReadService {
     name: "ScolariteMetier",
     namespace: SCOLARITE_NS,
+    scope: Scope::RefRead,
     operations: &[
         op!(
             "recupererBacOuEquWS",
@@ -359,6 +397,7 @@ pub static SCOLARITE: ReadService = ReadService {
 pub static OFFRE_FORMATION: ReadService = ReadService {
     name: "OffreFormationMetier",
     namespace: OFFRE_FORMATION_NS,
+    scope: Scope::RefRead,
     operations: &[
         not_served!("recupererEpreuves"),
         not_served!("recupererGroupe_v3"),
@@ -373,9 +412,141 @@ pub static OFFRE_FORMATION: ReadService = ReadService {
             criteria: Some(&t::SECritereDTO2),
             returns: Some(&t::DiplomeDTO4),
             answer: Answer::Referential(se::answer),
+            shape: Shape::Many,
         },
     ],
 };
 
-/// The four services.
-pub static SERVICES: &[&ReadService] = &[&REFERENTIEL, &GEOGRAPHIE, &SCOLARITE, &OFFRE_FORMATION];
+macro_rules! student_op {
+    ($name:literal, $return:expr, $params:expr, $returns:expr, $shape:ident, $key:expr, $f:expr) => {
+        regular(
+            $name,
+            concat!($name, "Request"),
+            concat!($name, "Response"),
+            $return,
+            $params,
+            $returns,
+            Answer::Student(student::StudentRead {
+                key: $key,
+                answer: $f,
+            }),
+            Shape::$shape,
+        )
+    };
+}
+
+use student as st;
+use student_types::{adm, etu};
+
+/// EtudiantMetier (§3): 4 operations served out of the 11 declared.
+pub static ETUDIANT: ReadService = ReadService {
+    name: "EtudiantMetier",
+    namespace: ETUDIANT_NS,
+    scope: Scope::EtudiantRead,
+    operations: &[
+        not_served!("mettreAJourAdressesEtudiant"),
+        student_op!(
+            "recupererAdressesEtudiant_v2",
+            "recupererAdressesEtudiantReturn",
+            &["_codEtu", "_annee", "_recupAnnuaire"],
+            &etu::CoordonneesDTO2,
+            One,
+            st::by_cod_etu,
+            st::adresses
+        ),
+        not_served!("recupererCalendriersExamenEtudiant_v3"),
+        not_served!("recupererCalendriersExamenEtudiant_v4"),
+        not_served!("recupererIdentifiantsEtudiant"),
+        student_op!(
+            "recupererIdentifiantsEtudiant_v2",
+            "recupererIdentifiantsEtudiant_v2Return",
+            &[
+                "_codEtu",
+                "_codInd",
+                "_numINE",
+                "_numBoursier",
+                "_codOPI",
+                "_nom",
+                "_prenom",
+                "_dateNaiss",
+                "_temoinRecupAnnu",
+            ],
+            &etu::IdentifiantsEtudiantDTO2,
+            One,
+            st::by_identifier,
+            st::identifiants
+        ),
+        student_op!(
+            "recupererInfosAdmEtu_v3",
+            "recupererInfosAdmEtu_v3Return",
+            &["_codEtu"],
+            &etu::InfoAdmEtuDTO3,
+            One,
+            st::by_cod_etu,
+            st::infos_adm_v3
+        ),
+        student_op!(
+            "recupererInfosAdmEtu_v4",
+            "recupererInfosAdmEtu_v4Return",
+            &["_codEtu"],
+            &etu::InfoAdmEtuDTO4,
+            One,
+            st::by_cod_etu,
+            st::infos_adm_v4
+        ),
+        not_served!("recupererListeEtudiants"),
+        not_served!("recupererNumeroSecuriteSociale"),
+        not_served!("recupererTypeHebergement"),
+    ],
+};
+
+/// AdministratifMetier (§4): 3 operations served out of the 4 declared.
+pub static ADMINISTRATIF: ReadService = ReadService {
+    name: "AdministratifMetier",
+    namespace: ADMINISTRATIF_NS,
+    scope: Scope::EtudiantRead,
+    operations: &[
+        student_op!(
+            "recupererAnneesIa",
+            "recupererAnneesIaReturn",
+            &["_codEtu", "_etatInscriptionIA"],
+            &adm::AnneeIa,
+            Strings,
+            st::by_cod_etu,
+            st::annees_ia
+        ),
+        not_served!("recupererCursusExterne"),
+        regular(
+            "recupererIAAnnuelles_v2",
+            "recupererIAAnnuellesRequest_v2",
+            "recupererIAAnnuellesResponse_v2",
+            "recupererIAAnnuellesReturn_v2",
+            &["_codEtu", "_annee", "_etatIAA"],
+            &adm::InsAdmAnuDTO2,
+            Answer::Student(student::StudentRead {
+                key: st::by_cod_etu,
+                answer: st::ia_annuelles,
+            }),
+            Shape::Many,
+        ),
+        student_op!(
+            "recupererIAEtapes_v3",
+            "recupererIAEtapes_v3Return",
+            &["_codEtu", "_annee", "_etatIAA", "_etatIAE"],
+            &adm::InsAdmEtpDTO3,
+            Many,
+            st::by_cod_etu,
+            st::ia_etapes
+        ),
+    ],
+};
+
+/// The read services.
+pub static SERVICES: &[&ReadService] = &[
+    &REFERENTIEL,
+    &GEOGRAPHIE,
+    &SCOLARITE,
+    &OFFRE_FORMATION,
+    &ETUDIANT,
+    &ADMINISTRATIF,
+];

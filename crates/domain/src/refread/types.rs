@@ -41,11 +41,13 @@ macro_rules! tableau {
     };
 }
 
-const fn dto(name: &'static str, d: &'static Dto) -> Field {
+pub(crate) use {dto as dto_def, ns, tableau};
+
+pub(crate) const fn dto(name: &'static str, d: &'static Dto) -> Field {
     f(name, Ty::Dto(d))
 }
 
-const fn list(name: &'static str, l: &'static ListTy) -> Field {
+pub(crate) const fn list(name: &'static str, l: &'static ListTy) -> Field {
     f(name, Ty::List(l))
 }
 

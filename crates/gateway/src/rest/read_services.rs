@@ -1,6 +1,6 @@
 //! `GET /api/v1/services/{service}/{operation}`: the REST twin of each operation of the Apogée
-//! read services (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier),
-//! scope `ref:read`. The same use case answers the SOAP call: the items are its return elements
+//! read services (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier:
+//! scope `ref:read`; EtudiantMetier, AdministratifMetier: scope `etudiant:read`). The same use case answers the SOAP call: the items are its return elements
 //! as JSON, and its faults are the problem's `faultKey` (404 for `nullretrieve`, 400 for a bad
 //! parameter).
 
@@ -11,9 +11,8 @@ use crate::http::problem::{ApiResult, ProblemBody};
 use actix_web::{HttpRequest, web};
 use apogee_app::App;
 use apogee_app::refread::{self, ReadAnswer};
-use apogee_domain::Scope;
 
-#[utoipa::path(get, path = "/api/v1/services/{service}/{operation}", tag = "referential", params(("service" = String, Path, description = "ReferentielMetier, GeographieMetier, ScolariteMetier or OffreFormationMetier"), ("operation" = String, Path, description = "The SOAP operation (recupererCGE, recupererSE_v4 …)")), responses((status = 200, description = "The SOAP answer's return elements as JSON; query parameters are the SOAP parameters (with or without their leading _, e.g. codCge=CG1&temoinEnService=O) or, for recupererSE_v4, the children of _seCritere", body = ReadAnswer), (status = 404, description = "Unknown operation, or nothing found (technical.data.nullretrieve.<entity>)", body = ProblemBody, content_type = "application/problem+json"), Problems))]
+#[utoipa::path(get, path = "/api/v1/services/{service}/{operation}", tag = "referential", params(("service" = String, Path, description = "ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier (scope ref:read), EtudiantMetier or AdministratifMetier (scope etudiant:read)"), ("operation" = String, Path, description = "The SOAP operation (recupererCGE, recupererSE_v4 …)")), responses((status = 200, description = "The SOAP answer's return elements as JSON; query parameters are the SOAP parameters (with or without their leading _, e.g. codCge=CG1&temoinEnService=O) or, for recupererSE_v4, the children of _seCritere", body = ReadAnswer), (status = 404, description = "Unknown operation, or nothing found (technical.data.nullretrieve.<entity>)", body = ProblemBody, content_type = "application/problem+json"), Problems))]
 /// `GET /api/v1/services/{service}/{operation}?<parameter>=<value>`
 pub async fn get(
     req: HttpRequest,
@@ -22,11 +21,11 @@ pub async fn get(
     path: web::Path<(String, String)>,
     query: web::Query<Vec<(String, String)>>,
 ) -> ApiResult<web::Json<ReadAnswer>> {
-    caller.require(Scope::RefRead)?;
     let (service, operation) = path.into_inner();
+    caller.require(refread::scope_of(&service))?;
     journal::key(&req, "operation", format!("{service}.{operation}"));
     let params = query.iter().map(|(k, v)| (k.as_str(), Some(v.as_str())));
-    Ok(web::Json(refread::twin(
-        &app, &service, &operation, params,
-    )?))
+    Ok(web::Json(
+        refread::twin(&app, &service, &operation, params).await?,
+    ))
 }

@@ -2,7 +2,9 @@
 //! WSDL documents and operations ([`service::Service`]); adding one is its module plus one line in
 //! [`SERVICES`]. `dispatch` routes calls, `wsdl` serves the documents, `fault` renders answers.
 
+pub mod administratif;
 pub mod dispatch;
+pub mod etudiant;
 pub mod fault;
 pub mod geographie;
 pub mod lp;
@@ -28,6 +30,8 @@ pub static SERVICES: &[&Service] = &[
     &geographie::SERVICE,
     &scolarite::SERVICE,
     &offre_formation::SERVICE,
+    &etudiant::SERVICE,
+    &administratif::SERVICE,
 ];
 
 /// Registers the services under every base path.

@@ -53,7 +53,15 @@ async fn answer(ctx: Ctx, request: apogee_soap::Request) -> Reply {
         ctx.note(|n| n.key = Some((name, value)));
     }
     ctx.note(|n| n.warnings = ignored);
-    let items = refread::answer(&ctx.app, op, params)?;
+    let items = refread::answer(&ctx.app, op, params).await?;
+    if op.shape == refread_op::Shape::Strings {
+        return Ok(encode::strings(
+            ctx.service.namespace,
+            op.response_wrapper,
+            op.return_element,
+            &items,
+        ));
+    }
     Ok(encode::items(
         ctx.service.namespace,
         op.response_wrapper,
@@ -62,15 +70,15 @@ async fn answer(ctx: Ctx, request: apogee_soap::Request) -> Reply {
     ))
 }
 
-/// The registration of a read service: its definition (`apogee_domain::refread`), scope
-/// `ref:read`, the WSDL documents generated from its shapes (`wsdl/<Service>.wsdl`).
+/// The registration of a read service: its definition (`apogee_domain::refread`), its scope,
+/// the WSDL documents generated from its shapes (`wsdl/<Service>.wsdl`).
 macro_rules! read_service {
     ($def:path, $file:literal) => {
         $crate::soap::service::Service {
             name: $def.name,
             namespace: $def.namespace,
             also_accepts: &[],
-            scope: apogee_domain::Scope::RefRead,
+            scope: $def.scope,
             wsdl: include_str!(concat!("../../../../wsdl/", $file, ".wsdl")),
             abstract_wsdl: include_str!(concat!("../../../../wsdl/abstract/", $file, ".wsdl")),
             operations: &[],

@@ -19,7 +19,8 @@ both_backends! {
         assert_eq!(res.status(), 401);
         let me: Value = app.http.get(app.url("/api/v1/me")).basic_auth("admin", Some(&app.admin_token)).send().await?.json().await?;
         assert_eq!(me["client"], "admin");
-        assert_eq!(me["scopes"].as_array().map(Vec::len), Some(11));
+        assert_eq!(me["scopes"].as_array().map(Vec::len), Some(12));
+        assert!(me["scopes"].as_array().is_some_and(|s| s.iter().any(|v| v == "etudiant:read")), "{me}");
         Ok(())
     }
 }

@@ -133,10 +133,12 @@ const SOAP: &[(&str, &str, Scope)] = &[
 ];
 
 /// The read services: every operation of their 6.70 portTypes (served or only declared,
-/// `soap-read-services.md` §14) needs `ref:read`.
-const SOAP_READ: &[(&str, &[&str])] = &[
+/// `soap-read-services.md` §14) needs the service's scope: `ref:read` for the referential,
+/// `etudiant:read` for the students' files and enrolments.
+const SOAP_READ: &[(&str, Scope, &[&str])] = &[
     (
         "ReferentielMetier",
+        Scope::RefRead,
         &[
             "recupererCGE",
             "recupererCentreIncompEpr",
@@ -166,6 +168,7 @@ const SOAP_READ: &[(&str, &[&str])] = &[
     ),
     (
         "GeographieMetier",
+        Scope::RefRead,
         &[
             "recupererCommune",
             "recupererCommune_v2",
@@ -175,6 +178,7 @@ const SOAP_READ: &[(&str, &[&str])] = &[
     ),
     (
         "ScolariteMetier",
+        Scope::RefRead,
         &[
             "recupererBacOuEquWS",
             "recupererBacOuEquWS_v2",
@@ -188,11 +192,39 @@ const SOAP_READ: &[(&str, &[&str])] = &[
     ),
     (
         "OffreFormationMetier",
+        Scope::RefRead,
         &[
             "recupererEpreuves",
             "recupererGroupe_v3",
             "recupererSE_v3",
             "recupererSE_v4",
+        ],
+    ),
+    (
+        "EtudiantMetier",
+        Scope::EtudiantRead,
+        &[
+            "mettreAJourAdressesEtudiant",
+            "recupererAdressesEtudiant_v2",
+            "recupererCalendriersExamenEtudiant_v3",
+            "recupererCalendriersExamenEtudiant_v4",
+            "recupererIdentifiantsEtudiant",
+            "recupererIdentifiantsEtudiant_v2",
+            "recupererInfosAdmEtu_v3",
+            "recupererInfosAdmEtu_v4",
+            "recupererListeEtudiants",
+            "recupererNumeroSecuriteSociale",
+            "recupererTypeHebergement",
+        ],
+    ),
+    (
+        "AdministratifMetier",
+        Scope::EtudiantRead,
+        &[
+            "recupererAnneesIa",
+            "recupererCursusExterne",
+            "recupererIAAnnuelles_v2",
+            "recupererIAEtapes_v3",
         ],
     ),
 ];
@@ -205,8 +237,8 @@ fn soap_scope(service: &str, operation: &str) -> Option<Scope> {
         .or_else(|| {
             SOAP_READ
                 .iter()
-                .any(|(s, ops)| *s == service && ops.contains(&operation))
-                .then_some(Scope::RefRead)
+                .find(|(s, _, ops)| *s == service && ops.contains(&operation))
+                .map(|(_, scope, _)| *scope)
         })
 }
 
@@ -217,7 +249,7 @@ fn soap_table() -> Vec<(&'static str, &'static str)> {
         .chain(
             SOAP_READ
                 .iter()
-                .flat_map(|(s, ops)| ops.iter().map(move |o| (*s, *o))),
+                .flat_map(|(s, _, ops)| ops.iter().map(move |o| (*s, *o))),
         )
         .collect()
 }

@@ -27,3 +27,4 @@ mod process;
 mod read_services;
 mod referential;
 mod reports;
+mod student_reads;

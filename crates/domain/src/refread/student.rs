@@ -1,0 +1,611 @@
+//! EtudiantMetier and AdministratifMetier answered from the student register
+//! (`soap-read-services.md` §3, §4, §10.3). Pure: the key is read from the parameters, the
+//! application finds the student's file by that key (indexed lookups) and the builders below
+//! answer from it, the referential snapshot giving the labels of étapes, diplomas, composantes
+//! and centres de gestion.
+//!
+//! What the register does not hold yet (civil status beyond names and birth date, bacs,
+//! addresses, directory data, régimes and dates of the enrolments) is answered nil, or as an
+//! empty block where a known client dereferences it without a check (§11.9).
+
+use super::Params;
+use super::answer::text;
+use super::dto::{Dto, Obj, Val};
+use super::student_types::{adm, etu};
+use crate::formats::{cod_etu, is_year, parse_date};
+use crate::lp::etudiant::{Blocage, Iaa, Iae};
+use crate::opi::rules::match_key;
+use crate::{Error, FaultKey, Referential, ine};
+use chrono::NaiveDate;
+
+/// How the student is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StudentKey {
+    /// `COD_ETU`.
+    CodEtu(i64),
+    /// `COD_IND`.
+    CodInd(i64),
+    /// INE with its key, normalised.
+    Ine(String),
+    /// The OPI number (`COD_OPI_INT_EPO`), upper case: the student the OPI names.
+    CodOpi(String),
+    /// Normalised birth surname + first name + birth date.
+    Identity(String),
+    /// A criterion the register does not hold (`numBoursier`): nobody.
+    Nobody,
+}
+
+/// What the register holds of one student.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudentFile {
+    /// `COD_IND`.
+    pub cod_ind: i64,
+    /// `COD_ETU`.
+    pub cod_etu: i64,
+    /// INE with its key.
+    pub ine: Option<String>,
+    /// Birth surname.
+    pub nom_pat: String,
+    /// Usual surname.
+    pub nom_usu: Option<String>,
+    /// First name.
+    pub prenom1: String,
+    /// Birth date.
+    pub date_nai: NaiveDate,
+    /// Normalised surname + first name + birth date.
+    pub match_key: String,
+    /// Yearly enrolments, by year.
+    pub iaa: Vec<Iaa>,
+    /// Étape enrolments, by year, étape, version.
+    pub iae: Vec<Iae>,
+    /// Bans, by code.
+    pub blocages: Vec<Blocage>,
+}
+
+/// A read of the student register: the key from the parameters, the answer from the file found
+/// (`None`: nobody has that key).
+#[derive(Clone, Copy)]
+pub struct StudentRead {
+    /// The lookup key.
+    pub key: fn(&Params) -> Result<StudentKey, Error>,
+    /// The answer.
+    pub answer: Builder,
+}
+
+/// An answer builder: the file found (`None`: nobody has that key), the labels, the parameters.
+pub type Builder = fn(Option<&StudentFile>, &Referential, &Params) -> Result<Vec<Obj>, Error>;
+
+fn bad(name: &str, value: &str, expected: &str) -> Error {
+    Error::invalid_field(
+        FaultKey::noncoherent(name),
+        "FORMAT",
+        name,
+        format!("{name} « {value} » : {expected}"),
+    )
+}
+
+fn parse_cod_etu(raw: &str) -> Result<i64, Error> {
+    cod_etu(raw).ok_or_else(|| bad("codEtu", raw, "numéro d'étudiant de 1 à 8 chiffres attendu"))
+}
+
+/// `_codEtu`, mandatory (`…noncoherentinput.codEtuobligatoire` when absent).
+pub fn by_cod_etu(params: &Params) -> Result<StudentKey, Error> {
+    match params.get("codEtu") {
+        Some(raw) => Ok(StudentKey::CodEtu(parse_cod_etu(raw)?)),
+        None => Err(Error::invalid_field(
+            FaultKey::mandatory("codEtu"),
+            "OBLIGATOIRE",
+            "codEtu",
+            "codEtu : numéro d'étudiant obligatoire",
+        )),
+    }
+}
+
+/// The identity key of `_nom`, `_prenom`, `_dateNaiss` (all three, or none).
+fn identity(params: &Params) -> Result<Option<String>, Error> {
+    let (nom, prenom, date) = (
+        params.get("nom"),
+        params.get("prenom"),
+        params.get("dateNaiss"),
+    );
+    if nom.is_none() && prenom.is_none() && date.is_none() {
+        return Ok(None);
+    }
+    let missing = [("nom", nom), ("prenom", prenom), ("dateNaiss", date)]
+        .into_iter()
+        .find(|(_, v)| v.is_none());
+    if let Some((name, _)) = missing {
+        return Err(Error::invalid_field(
+            FaultKey::mandatory(name),
+            "OBLIGATOIRE",
+            name,
+            format!("{name} : obligatoire avec nom, prénom et date de naissance"),
+        ));
+    }
+    let raw = date.unwrap_or_default();
+    let day = parse_date(raw).ok_or_else(|| {
+        bad(
+            "dateNaiss",
+            raw,
+            "date attendue (jj/mm/aaaa, aaaa-mm-jj ou jjmmaaaa)",
+        )
+    })?;
+    Ok(Some(match_key(
+        nom.unwrap_or_default(),
+        prenom.unwrap_or_default(),
+        day,
+    )))
+}
+
+fn directory_flag(params: &Params, name: &str) -> Result<(), Error> {
+    match params.get(name).map(str::to_ascii_uppercase).as_deref() {
+        None | Some("N" | "O" | "TOUS") => Ok(()),
+        Some(other) => Err(bad(name, other, "N, O ou TOUS attendu")),
+    }
+}
+
+/// `recupererIdentifiantsEtudiant_v2`: the first identifier given, in the order `_codEtu`,
+/// `_codInd`, `_numINE`, `_codOPI`, name + first name + birth date, `_numBoursier`; none
+/// at all is `…noncoherentinput.identifiantobligatoire`.
+pub fn by_identifier(params: &Params) -> Result<StudentKey, Error> {
+    directory_flag(params, "temoinRecupAnnu")?;
+    let identity = identity(params)?;
+    if let Some(raw) = params.get("codEtu") {
+        return Ok(StudentKey::CodEtu(parse_cod_etu(raw)?));
+    }
+    if let Some(raw) = params.get("codInd") {
+        let n = (raw.len() <= 10 && raw.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| raw.parse::<i64>().ok())
+            .flatten()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| bad("codInd", raw, "code individu numérique attendu"))?;
+        return Ok(StudentKey::CodInd(n));
+    }
+    if let Some(raw) = params.get("numINE") {
+        let n = ine::normalize(raw);
+        if n.len() != 11 || !n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad("numINE", raw, "INE et sa clé, 11 caractères attendus"));
+        }
+        return Ok(StudentKey::Ine(n));
+    }
+    if let Some(raw) = params.get("codOPI") {
+        if raw.chars().count() > 10 {
+            return Err(bad("codOPI", raw, "numéro d'OPI de 10 caractères au plus"));
+        }
+        return Ok(StudentKey::CodOpi(raw.to_uppercase()));
+    }
+    if let Some(key) = identity {
+        return Ok(StudentKey::Identity(key));
+    }
+    if params.get("numBoursier").is_some() {
+        return Ok(StudentKey::Nobody);
+    }
+    Err(Error::invalid_field(
+        FaultKey::mandatory("identifiant"),
+        "OBLIGATOIRE",
+        "codEtu",
+        "Un identifiant est obligatoire : codEtu, codInd, numINE, codOPI ou nom, prénom et date de naissance",
+    ))
+}
+
+fn unknown_student() -> Error {
+    Error::not_found(
+        FaultKey::null_retrieve("etudiant"),
+        "Aucun étudiant ne correspond aux critères",
+    )
+}
+
+fn found(file: Option<&StudentFile>) -> Result<&StudentFile, Error> {
+    file.ok_or_else(unknown_student)
+}
+
+fn txt(v: impl Into<String>) -> Val {
+    Val::Text(v.into())
+}
+
+fn opt(v: Option<&str>) -> Val {
+    v.map_or(Val::Nil, |t| Val::Text(t.to_owned()))
+}
+
+/// A block of `dto` from (child, value) pairs, the others nil.
+fn block(dto: &'static Dto, values: &[(&str, Val)]) -> Val {
+    let mut o = Obj::new(dto);
+    for (name, v) in values {
+        o.set(name, v.clone());
+    }
+    Val::Obj(o)
+}
+
+/// An empty block (every leaf nil): for the elements clients dereference without a check.
+fn empty(dto: &'static Dto) -> Val {
+    Val::Obj(Obj::new(dto))
+}
+
+/// The given identifiers other than the lookup key must name the same student.
+fn coherent(f: &StudentFile, params: &Params) -> bool {
+    let same = |name: &str, ok: &dyn Fn(&str) -> bool| params.get(name).is_none_or(ok);
+    same("codEtu", &|v| cod_etu(v) == Some(f.cod_etu))
+        && same("codInd", &|v| v.parse::<i64>().ok() == Some(f.cod_ind))
+        && same("numINE", &|v| {
+            f.ine.as_deref() == Some(ine::normalize(v).as_str())
+        })
+        && identity(params)
+            .ok()
+            .flatten()
+            .is_none_or(|k| k == f.match_key)
+}
+
+/// `recupererIdentifiantsEtudiant_v2` → `IdentifiantsEtudiantDTO2`.
+pub fn identifiants(
+    file: Option<&StudentFile>,
+    _: &Referential,
+    params: &Params,
+) -> Result<Vec<Obj>, Error> {
+    let f = found(file)?;
+    if !coherent(f, params) {
+        return Err(unknown_student());
+    }
+    let mut o = Obj::new(&etu::IdentifiantsEtudiantDTO2);
+    o.set("codEtu", txt(f.cod_etu.to_string()))
+        .set("codInd", txt(f.cod_ind.to_string()))
+        .set("numeroINE", opt(f.ine.as_deref()));
+    Ok(vec![o])
+}
+
+fn date_time(d: NaiveDate) -> String {
+    d.format("%Y-%m-%dT00:00:00").to_string()
+}
+
+fn infos_adm(f: &StudentFile, dto: &'static Dto) -> Obj {
+    let blocages = f
+        .blocages
+        .iter()
+        .map(|b| {
+            let mut o = Obj::new(&etu::BlocageDTO);
+            o.set("codBlocage", txt(&b.cod_blo))
+                .set("libBlocage", opt(b.lib_blo.as_deref()))
+                .set(
+                    "typBlocage",
+                    block(&etu::TypeBlocageDTO, &[("codTypBlocage", txt(&b.typ_blo))]),
+                );
+            o
+        })
+        .collect();
+    let mut o = Obj::new(dto);
+    o.set("listeBacs", Val::List(Vec::new()))
+        .set("listeBlocages", Val::List(blocages))
+        .set("dateNaissance", txt(date_time(f.date_nai)))
+        .set("departementNaissance", empty(&etu::DepartementDTO))
+        .set("etbPremiereInscUniv", empty(&etu::EtablissementDTO))
+        .set("nationaliteDTO", empty(&etu::NationaliteDTO))
+        .set("nomPatronymique", txt(&f.nom_pat))
+        .set("nomUsuel", opt(f.nom_usu.as_deref()))
+        .set("numEtu", txt(f.cod_etu.to_string()))
+        .set("numeroINE", opt(f.ine.as_deref()))
+        .set("paysNaissance", empty(&etu::PaysDTO))
+        .set("prenom1", txt(&f.prenom1));
+    o
+}
+
+/// `recupererInfosAdmEtu_v4` → `InfoAdmEtuDTO4`.
+pub fn infos_adm_v4(
+    file: Option<&StudentFile>,
+    _: &Referential,
+    _: &Params,
+) -> Result<Vec<Obj>, Error> {
+    Ok(vec![infos_adm(found(file)?, &etu::InfoAdmEtuDTO4)])
+}
+
+/// `recupererInfosAdmEtu_v3` → `InfoAdmEtuDTO3` (v4 without the bac spécialités, §3.4).
+pub fn infos_adm_v3(
+    file: Option<&StudentFile>,
+    _: &Referential,
+    _: &Params,
+) -> Result<Vec<Obj>, Error> {
+    Ok(vec![infos_adm(found(file)?, &etu::InfoAdmEtuDTO3)])
+}
+
+/// A year parameter: `Ok(None)` every year (absent, `toutes`, and `0` as esup-mdw sends when
+/// it knows none), `Ok(Some(y))` one year.
+fn year(params: &Params, name: &str) -> Result<Option<String>, Error> {
+    match params.get(name) {
+        None | Some("0") => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("toutes") || v.eq_ignore_ascii_case("tous") => Ok(None),
+        Some(v) if is_year(v) => Ok(Some(v.to_owned())),
+        Some(v) => Err(bad(name, v, "année aaaa ou « toutes » attendue")),
+    }
+}
+
+fn no_iaa(f: &StudentFile) -> Error {
+    Error::not_found(
+        FaultKey::null_retrieve("findIAA"),
+        format!(
+            "Aucune inscription administrative annuelle pour l'étudiant {}",
+            f.cod_etu
+        ),
+    )
+}
+
+/// `recupererAdressesEtudiant_v2` → `CoordonneesDTO2`. The register holds no address yet: the
+/// answer gives the year (the one asked, or the latest yearly enrolment) and empty blocks for
+/// what clients dereference; no yearly enrolment that year is `…nullretrieve.findIAA`.
+pub fn adresses(
+    file: Option<&StudentFile>,
+    _: &Referential,
+    params: &Params,
+) -> Result<Vec<Obj>, Error> {
+    let f = found(file)?;
+    directory_flag(params, "recupAnnuaire")?;
+    let wanted = year(params, "annee")?;
+    let annee = f
+        .iaa
+        .iter()
+        .rev()
+        .map(|i| &i.cod_anu)
+        .find(|y| wanted.as_ref().is_none_or(|w| w == *y))
+        .ok_or_else(|| no_iaa(f))?;
+    let address = || block(&etu::AdresseDTO2, &[("pays", empty(&etu::PaysDTO))]);
+    let mut o = Obj::new(&etu::CoordonneesDTO2);
+    o.set("typeHebergement", empty(&etu::TypeHebergementCourtDTO))
+        .set("adresseAnnuelle", address())
+        .set("adresseFixe", address())
+        .set("annee", txt(annee));
+    Ok(vec![o])
+}
+
+/// A state filter (`E`, `A`, `R` combinable, `ARE` = all; absent = all).
+fn states(params: &Params, name: &str, allowed: &str) -> Result<Option<String>, Error> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(v) => {
+            let up = v.to_ascii_uppercase();
+            if up.chars().all(|c| allowed.contains(c)) {
+                Ok(Some(up))
+            } else {
+                Err(bad(name, v, &format!("lettres parmi {allowed} attendues")))
+            }
+        }
+    }
+}
+
+fn passes(filter: &Option<String>, state: &str) -> bool {
+    filter.as_ref().is_none_or(|f| f.contains(state))
+}
+
+/// `recupererAnneesIa` → the years of the yearly enrolments in the states asked, distinct and
+/// ascending; none (or an unknown student) is an empty answer (§10.3).
+pub fn annees_ia(
+    file: Option<&StudentFile>,
+    _: &Referential,
+    params: &Params,
+) -> Result<Vec<Obj>, Error> {
+    let filter = states(params, "etatInscriptionIA", "EAR")?;
+    let mut years: Vec<&str> = file
+        .into_iter()
+        .flat_map(|f| &f.iaa)
+        .filter(|i| passes(&filter, &i.eta_iaa))
+        .map(|i| i.cod_anu.as_str())
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    Ok(years
+        .into_iter()
+        .map(|y| {
+            let mut o = Obj::new(&adm::AnneeIa);
+            o.set("annee", txt(y));
+            o
+        })
+        .collect())
+}
+
+fn etat_iaa_label(code: &str) -> Option<&'static str> {
+    match code {
+        "E" => Some("En cours"),
+        "A" => Some("Annulée"),
+        "R" => Some("Résiliée"),
+        _ => None,
+    }
+}
+
+fn etat_iaa(code: &str) -> Val {
+    block(
+        &adm::EtatIAADTO,
+        &[
+            ("codeEtatIAA", txt(code)),
+            ("libEtatIAA", opt(etat_iaa_label(code))),
+        ],
+    )
+}
+
+/// `recupererIAAnnuelles_v2` → one `InsAdmAnuDTO2` per yearly enrolment of the year (or every
+/// year) in the states asked; none is `…nullretrieve.findIAA`.
+pub fn ia_annuelles(
+    file: Option<&StudentFile>,
+    _: &Referential,
+    params: &Params,
+) -> Result<Vec<Obj>, Error> {
+    let f = found(file)?;
+    let wanted = year(params, "annee")?;
+    let filter = states(params, "etatIAA", "EAR")?;
+    let items: Vec<Obj> = f
+        .iaa
+        .iter()
+        .filter(|i| wanted.as_ref().is_none_or(|w| *w == i.cod_anu))
+        .filter(|i| passes(&filter, &i.eta_iaa))
+        .map(|i| {
+            let mut o = Obj::new(&adm::InsAdmAnuDTO2);
+            o.set("anneeIAA", txt(&i.cod_anu))
+                .set("etatIaa", etat_iaa(&i.eta_iaa));
+            o
+        })
+        .collect();
+    if items.is_empty() {
+        return Err(no_iaa(f));
+    }
+    Ok(items)
+}
+
+fn etat_iae_label(code: &str) -> Option<&'static str> {
+    match code {
+        "C" => Some("En création"),
+        other => etat_iaa_label(other),
+    }
+}
+
+/// (`codeInscriptionPayee`, `inscriptionPayee`): never nil (§11.9).
+fn payment(state: Option<&str>) -> (&'static str, &'static str) {
+    match state {
+        Some("P") => ("P", "Paiement effectué"),
+        Some("A") => ("A", "En attente de paiement"),
+        _ => ("N", "Non payée"),
+    }
+}
+
+/// The étape, diploma, composante and centre de gestion blocks of an étape enrolment, from the
+/// referential (empty blocks when it does not know the étape).
+fn offer(referential: &Referential, iae: &Iae, o: &mut Obj) {
+    let vrs = iae.cod_vrs_vet.to_string();
+    let etp = iae.cod_etp.as_str();
+    let find = |table: &str, pairs: &[(&str, &str)]| {
+        referential
+            .rows(table)
+            .filter(|r| pairs.iter().all(|(c, v)| text(r, c).as_deref() == Some(*v)))
+            .min_by_key(|r| r.key())
+    };
+    let etape = find("etapes", &[("codEtp", etp)]);
+    let vet = find("versions-etape", &[("codEtp", etp), ("codVrsVet", &vrs)]);
+    o.set(
+        "etape",
+        block(
+            &adm::EtapeDTO,
+            &[
+                ("codeEtp", txt(etp)),
+                (
+                    "libLongEtp",
+                    opt(etape.and_then(|r| text(r, "libEtp")).as_deref()),
+                ),
+                (
+                    "libWebVet",
+                    opt(vet.and_then(|r| text(r, "libWebVet")).as_deref()),
+                ),
+                ("versionEtp", txt(&vrs)),
+            ],
+        ),
+    );
+    let link = find("vdi-vet", &[("codEtp", etp), ("codVrsVet", &vrs)]);
+    let diplome = link.map_or_else(
+        || empty(&adm::DiplomeDTO),
+        |l| {
+            let dip = text(l, "codDip").unwrap_or_default();
+            let vdi = text(l, "codVrsVdi").unwrap_or_default();
+            let d = find("diplomes", &[("codDip", &dip)]);
+            let v = find("versions-diplome", &[("codDip", &dip), ("codVrsVdi", &vdi)]);
+            block(
+                &adm::DiplomeDTO,
+                &[
+                    ("codeDiplome", txt(&dip)),
+                    (
+                        "libLongDiplome",
+                        opt(d.and_then(|r| text(r, "libDip")).as_deref()),
+                    ),
+                    ("libVdi", opt(v.and_then(|r| text(r, "libVdi")).as_deref())),
+                    ("versionDiplome", txt(&vdi)),
+                ],
+            )
+        },
+    );
+    o.set("diplome", diplome);
+    let cge_link = find("etapes-cge", &[("codEtp", etp)]);
+    let cge = cge_link.and_then(|r| text(r, "codCge"));
+    let cmp = cge_link.and_then(|r| text(r, "codCmp"));
+    let label = |table: &str, col: &str, code: &Option<String>, lib: &str| {
+        code.as_deref()
+            .and_then(|c| find(table, &[(col, c)]))
+            .and_then(|r| text(r, lib))
+    };
+    o.set(
+        "cge",
+        block(
+            &adm::CgeDTO,
+            &[
+                ("codeCGE", opt(cge.as_deref())),
+                (
+                    "libCGE",
+                    opt(label("centres-gestion", "codCge", &cge, "libCge").as_deref()),
+                ),
+            ],
+        ),
+    )
+    .set(
+        "composante",
+        block(
+            &adm::ComposanteDTO,
+            &[
+                ("codComposante", opt(cmp.as_deref())),
+                (
+                    "libComposante",
+                    opt(label("composantes", "codCmp", &cmp, "libCmp").as_deref()),
+                ),
+            ],
+        ),
+    );
+}
+
+/// `recupererIAEtapes_v3` → one `InsAdmEtpDTO3` per étape enrolment of the year (or every
+/// year) whose yearly and étape states pass the filters; none is `…nullretrieve.findIAE`.
+pub fn ia_etapes(
+    file: Option<&StudentFile>,
+    referential: &Referential,
+    params: &Params,
+) -> Result<Vec<Obj>, Error> {
+    let f = found(file)?;
+    let wanted = year(params, "annee")?;
+    let iaa_filter = states(params, "etatIAA", "EAR")?;
+    let iae_filter = states(params, "etatIAE", "EARC")?;
+    let mut items = Vec::new();
+    for iae in &f.iae {
+        let iaa_state = f
+            .iaa
+            .iter()
+            .find(|a| a.cod_anu == iae.cod_anu)
+            .map(|a| a.eta_iaa.as_str());
+        let keep = wanted.as_ref().is_none_or(|w| *w == iae.cod_anu)
+            && iaa_state.is_none_or(|s| passes(&iaa_filter, s))
+            && passes(&iae_filter, &iae.eta_iae);
+        if !keep {
+            continue;
+        }
+        let (code, label) = payment(iae.eta_pmt_iae.as_deref());
+        let mut o = Obj::new(&adm::InsAdmEtpDTO3);
+        o.set("anneeIAE", txt(&iae.cod_anu))
+            .set(
+                "etatIaa",
+                iaa_state.map_or_else(|| empty(&adm::EtatIAADTO), etat_iaa),
+            )
+            .set(
+                "etatIae",
+                block(
+                    &adm::EtatIAEDTO,
+                    &[
+                        ("codeEtatIAE", txt(&iae.eta_iae)),
+                        ("libEtatIAE", opt(etat_iae_label(&iae.eta_iae))),
+                    ],
+                ),
+            )
+            .set("codeInscriptionPayee", txt(code))
+            .set("inscriptionPayee", txt(label))
+            .set("listeSpecialiteSISE", Val::List(Vec::new()));
+        offer(referential, iae, &mut o);
+        items.push(o);
+    }
+    if items.is_empty() {
+        return Err(Error::not_found(
+            FaultKey::null_retrieve("findIAE"),
+            format!(
+                "Aucune inscription administrative aux étapes pour l'étudiant {}",
+                f.cod_etu
+            ),
+        ));
+    }
+    Ok(items)
+}
