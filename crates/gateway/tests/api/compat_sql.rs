@@ -629,6 +629,15 @@ async fn ecandidat_queries_replayed_as_its_role() -> TestResult {
         "{entry}"
     );
     assert_eq!(entry["key"], format!("{}/PJ01", pushed.opi), "{entry}");
+    // Counted in the reports' daily aggregates as the journal writer counts its calls.
+    let activity: Value = get_json(&app, "/api/v1/reports/activity").await?;
+    let by_role = activity["clients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["client"] == role.name.as_str())
+        .map(|c| (c["calls"].clone(), c["rejects"].clone()));
+    assert_eq!(by_role, Some((1.into(), 0.into())), "{activity}");
     let cleanup = apogee_app::pj::cleanup(&app.state, std::time::Duration::ZERO)
         .await
         .map_err(|e| e.message)?;
