@@ -1,5 +1,29 @@
-# Shared by jaxws_opi.sh and jaxws_ref.sh (sourced, after TMP and setup_error are defined):
-# the JAX-WS RI runtime classpath (CP) and the JVM options (JAVA_OPTS).
+# Shared by jaxws_opi.sh and jaxws_ref.sh (sourced first, with the caller's arguments BASE USER
+# SECRET): the arguments (BASE, USER_NAME, SECRET), setup_error, the tools checked, a temporary
+# directory TMP removed at exit, the JAX-WS RI runtime classpath (CP) and the JVM options
+# (JAVA_OPTS).
+
+# ------------------------------------------------------------------------------ arguments, tools, TMP
+if [ $# -ne 3 ]; then
+    echo "usage: $0 BASE USER SECRET" >&2
+    exit 2
+fi
+BASE=${1%/}
+USER_NAME=$2
+SECRET=$3
+JAVA_SHARE=${JAVA_SHARE:-/usr/share/java}
+
+setup_error() {
+    echo "error: $*" >&2
+    exit 2
+}
+
+for tool in wsimport javac java; do
+    command -v "$tool" >/dev/null 2>&1 || setup_error "$tool not found (install the Debian packages jaxws, libjaxws-java and a JDK)"
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$0" .sh).XXXXXX") || setup_error "mktemp failed"
+trap 'rm -rf "$TMP"' EXIT HUP INT TERM
 
 # ------------------------------------------------------------------------------ classpath
 # Runtime jars of JAX-WS RI 2.3 and its dependencies, by Debian package. Tool, build, test and

@@ -18,34 +18,13 @@
 # missing or failing, WSDL not loadable, jars missing).
 set -u
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 BASE USER SECRET" >&2
-    exit 2
-fi
-BASE=${1%/}
-USER_NAME=$2
-SECRET=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC_MAIN="$HERE/java/OpiInterop.java"
-WSDL_URL="$BASE/apo-commun-servicesMetiers/services/OpiMetier?wsdl"
-JAVA_SHARE=${JAVA_SHARE:-/usr/share/java}
-
-setup_error() {
-    echo "error: $*" >&2
-    exit 2
-}
-
-for tool in wsimport javac java; do
-    command -v "$tool" >/dev/null 2>&1 || setup_error "$tool not found (install the Debian packages jaxws, libjaxws-java and a JDK)"
-done
-[ -f "$SRC_MAIN" ] || setup_error "$SRC_MAIN not found"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jaxws_opi.XXXXXX") || setup_error "mktemp failed"
-trap 'rm -rf "$TMP"' EXIT HUP INT TERM
-
-# ------------------------------------------------------------------------------ classpath, JVM options
+# ------------------------------------------------------------------------------ arguments, tools, TMP, classpath, JVM options
 # shellcheck source=jaxws_env.sh
 . "$HERE/jaxws_env.sh"
+SRC_MAIN="$HERE/java/OpiInterop.java"
+WSDL_URL="$BASE/apo-commun-servicesMetiers/services/OpiMetier?wsdl"
+[ -f "$SRC_MAIN" ] || setup_error "$SRC_MAIN not found"
 
 # ------------------------------------------------------------------------------ generate, build, run
 START=$(date +%s)
