@@ -11,6 +11,7 @@ pub mod call;
 pub mod clients;
 pub mod compat_sql;
 pub mod cvec;
+pub mod enrolment;
 pub mod health;
 pub mod idempotency;
 pub mod ines;

@@ -187,6 +187,29 @@ impl Default for SoapSettings {
     }
 }
 
+/// Administrative enrolment (`[enrolment]`, `POST /api/v1/inscriptions`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrolmentSettings {
+    /// First student number a primo enrolment may hand out.
+    pub cod_etu_first: i64,
+    /// Last student number a primo enrolment may hand out (then: refused, widen the range).
+    pub cod_etu_last: i64,
+    /// Require a CVEC attestation (`VALIDE`, or `NON_REQUISE` for the exempt régimes and
+    /// statuts of `[cvec]`) for the year (CVEC-10); `false`: not checked.
+    pub require_cvec: bool,
+}
+
+impl Default for EnrolmentSettings {
+    fn default() -> Self {
+        EnrolmentSettings {
+            cod_etu_first: 20_000_001,
+            cod_etu_last: 29_999_999,
+            require_cvec: true,
+        }
+    }
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -225,6 +248,8 @@ pub struct Settings {
     pub pj: PjSettings,
     /// Other ways in: the API-key header, trusted networks.
     pub auth: AuthSettings,
+    /// Administrative enrolment.
+    pub enrolment: EnrolmentSettings,
 }
 
 impl Default for Settings {
@@ -247,6 +272,7 @@ impl Default for Settings {
             cvec: CvecSettings::default(),
             pj: PjSettings::default(),
             auth: AuthSettings::default(),
+            enrolment: EnrolmentSettings::default(),
         }
     }
 }

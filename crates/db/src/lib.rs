@@ -13,6 +13,7 @@ pub mod schema_cvec;
 pub mod schema_lp;
 pub mod schema_pj;
 pub mod schema_report;
+pub mod schema_student;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -29,6 +29,9 @@ diesel::table! {
         updated_at -> Timestamp,
         created_by -> Nullable<Varchar>,
         last_trace_id -> Nullable<Varchar>,
+        cod_rgi -> Nullable<Varchar>,
+        cod_stu -> Nullable<Varchar>,
+        cod_cat_exo_ext -> Nullable<Varchar>,
     }
 }
 
@@ -45,6 +48,9 @@ diesel::table! {
         updated_at -> Timestamp,
         created_by -> Nullable<Varchar>,
         last_trace_id -> Nullable<Varchar>,
+        cod_dip -> Nullable<Varchar>,
+        cod_vrs_vdi -> Nullable<Integer>,
+        cod_cge -> Nullable<Varchar>,
     }
 }
 

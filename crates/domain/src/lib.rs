@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod cvec;
+pub mod enrolment;
 pub mod error;
 pub mod formats;
 #[doc(hidden)]
@@ -17,6 +18,8 @@ pub mod referential;
 pub mod refread;
 pub mod report;
 pub mod scope;
+pub mod student;
+pub mod table;
 pub mod text;
 
 pub use error::{Error, ErrorKind, FaultKey, FieldError, Result};

@@ -39,6 +39,9 @@ pub enum Scope {
     /// and their REST twins.
     #[serde(rename = "etudiant:read")]
     EtudiantRead,
+    /// Enrol students (`POST /api/v1/inscriptions` and its batch) and cancel enrolments.
+    #[serde(rename = "ia:write")]
+    IaWrite,
     /// Read the call journal.
     #[serde(rename = "journal:read")]
     JournalRead,
@@ -49,7 +52,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in documentation order.
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::OpiWrite,
         Scope::OpiRead,
         Scope::PjWrite,
@@ -60,6 +63,7 @@ impl Scope {
         Scope::RefWrite,
         Scope::RefRead,
         Scope::EtudiantRead,
+        Scope::IaWrite,
         Scope::JournalRead,
         Scope::Admin,
     ];
@@ -77,6 +81,7 @@ impl Scope {
             Scope::RefWrite => "ref:write",
             Scope::RefRead => "ref:read",
             Scope::EtudiantRead => "etudiant:read",
+            Scope::IaWrite => "ia:write",
             Scope::JournalRead => "journal:read",
             Scope::Admin => "admin",
         }
@@ -92,7 +97,7 @@ impl fmt::Display for Scope {
 /// An unknown scope name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write ref:read etudiant:read journal:read admin)"
+    "unknown scope `{0}` (known: opi:write opi:read pj:write pj:read lp:write lp:read cvec:read ref:write ref:read etudiant:read ia:write journal:read admin)"
 )]
 pub struct UnknownScope(pub String);
 

@@ -95,7 +95,7 @@ pub enum ClientsCommand {
         /// Client name (also the HTTP Basic user for SOAP).
         name: String,
         /// Scopes, separated by spaces or commas: opi:write opi:read pj:write pj:read lp:write
-        /// lp:read cvec:read ref:write ref:read etudiant:read journal:read admin.
+        /// lp:read cvec:read ref:write ref:read etudiant:read ia:write journal:read admin.
         #[arg(long, required = true, num_args = 1..)]
         scopes: Vec<String>,
     },

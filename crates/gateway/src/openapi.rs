@@ -51,6 +51,10 @@ use utoipa::OpenApi;
         crate::rest::students::get,
         crate::rest::students::list,
         crate::rest::students::batch,
+        crate::rest::inscriptions::post,
+        crate::rest::inscriptions::batch,
+        crate::rest::inscriptions::cancel_year,
+        crate::rest::inscriptions::cancel_vet,
         crate::rest::admissions::list,
         crate::rest::admissions::of_key,
         crate::facades::cnous::attestation,
@@ -74,6 +78,7 @@ use utoipa::OpenApi;
         (name = "opi", description = "Pre-registrations (OPI): same rules as the OpiMetier SOAP service"),
         (name = "laissez-passer", description = "Laissez-passer (same rules as LaissezPasserMetier), admissions view"),
         (name = "etudiants", description = "Student register"),
+        (name = "inscriptions", description = "Administrative enrolment (IA): primo from an OPI, re-enrolment, cancellation, batch"),
         (name = "cvec", description = "CVEC: CNOUS-compatible attestation API, register, enrolment check"),
         (name = "pj", description = "Attachments of OPIs (same rules as PjOpiMetier) and the offline INE check"),
     )

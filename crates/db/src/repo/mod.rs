@@ -2,6 +2,8 @@
 
 pub mod clients;
 pub mod cvec;
+pub mod dossier;
+pub mod enrolment;
 pub mod idempotency;
 pub mod journal;
 pub mod lp;

@@ -7,6 +7,7 @@ use crate::conn::AnyConnection;
 use crate::repo::students::{self, StudentRow};
 use crate::schema::opi_individu as opi;
 use crate::schema_lp::etudiant as et;
+use crate::schema_student::etudiant_dossier as ds;
 use apogee_domain::refread::student::{StudentFile, StudentKey};
 use diesel::prelude::*;
 
@@ -22,17 +23,38 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
             .select(StudentRow::as_select())
             .first(conn)
             .optional()?,
-        StudentKey::CodOpi(code) => et::table
+        // The student a primo enrolment made of the OPI, else the one its codEtuOpi names.
+        StudentKey::CodOpi(code) => match et::table
             .filter(
-                et::cod_etu.nullable().eq_any(
-                    opi::table
-                        .filter(opi::cod_opi_int_epo_upper.eq(code))
-                        .select(opi::cod_etu_opi),
+                et::cod_ind.nullable().eq_any(
+                    ds::table
+                        .filter(
+                            ds::cod_ind_opi.eq_any(
+                                opi::table
+                                    .filter(opi::cod_opi_int_epo_upper.eq(code))
+                                    .select(opi::cod_ind_opi.nullable()),
+                            ),
+                        )
+                        .select(ds::cod_ind.nullable()),
                 ),
             )
             .select(StudentRow::as_select())
             .first(conn)
-            .optional()?,
+            .optional()?
+        {
+            Some(s) => Some(s),
+            None => et::table
+                .filter(
+                    et::cod_etu.nullable().eq_any(
+                        opi::table
+                            .filter(opi::cod_opi_int_epo_upper.eq(code))
+                            .select(opi::cod_etu_opi),
+                    ),
+                )
+                .select(StudentRow::as_select())
+                .first(conn)
+                .optional()?,
+        },
         StudentKey::Nobody => None,
     };
     let Some(row) = row else { return Ok(None) };
@@ -40,6 +62,7 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
         iaa: students::inscriptions_annuelles(conn, row.cod_ind)?,
         iae: students::inscriptions_etapes(conn, row.cod_ind)?,
         blocages: students::blocages(conn, row.cod_ind)?,
+        dossier: crate::repo::dossier::find(conn, row.cod_ind)?,
         cod_ind: row.cod_ind,
         cod_etu: row.cod_etu,
         ine: row.ine,

@@ -353,6 +353,9 @@ pub struct StudentView {
     pub inscriptions_etapes: Vec<Iae>,
     /// Bans.
     pub blocages: Vec<Blocage>,
+    /// The rest of the file (civil status, birth, contacts, bacs, addresses), when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<apogee_domain::student::Dossier>,
     /// Creation time.
     pub created_at: String,
     /// Last change.
@@ -365,6 +368,7 @@ pub fn view(conn: &mut AnyConnection, row: StudentRow) -> QueryResult<StudentVie
         inscriptions_annuelles: inscriptions_annuelles(conn, row.cod_ind)?,
         inscriptions_etapes: inscriptions_etapes(conn, row.cod_ind)?,
         blocages: blocages(conn, row.cod_ind)?,
+        dossier: crate::repo::dossier::find(conn, row.cod_ind)?,
         cod_ind: row.cod_ind,
         cod_etu: row.cod_etu,
         ine: row.ine,

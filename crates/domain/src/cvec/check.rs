@@ -33,6 +33,18 @@ impl CheckResult {
             CheckResult::NonRequise => "NON_REQUISE",
         }
     }
+
+    /// The result named by [`CheckResult::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            CheckResult::Valide,
+            CheckResult::Invalide,
+            CheckResult::NonVerifiee,
+            CheckResult::NonRequise,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
 }
 
 /// A reason or a warning: a stable code and a French sentence. Messages never quote a name, a

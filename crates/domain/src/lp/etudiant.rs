@@ -8,7 +8,7 @@ use crate::ine::{self, IneFamily, IneValidity};
 use crate::opi::Warning;
 use crate::opi::check::Checker;
 use crate::opi::rules::match_key;
-use crate::text::{fold_name, present};
+use crate::text::present;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Read};
@@ -487,34 +487,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 /// CSV columns a file must have.
 pub const CSV_REQUIRED: &[&str] = &["codEtu", "libNomPatInd", "libPr1Ind", "dateNaiInd"];
 
-fn file_error(message: String) -> Error {
-    Error::validation(vec![FieldError::new(
-        FaultKey::noncoherent("fichier"),
-        "FICHIER_FORMAT",
-        None,
-        message,
-    )])
-}
-
-fn line_error(line: u64, message: String) -> Error {
-    Error::validation(vec![
-        FieldError::new(
-            FaultKey::noncoherent("ligne"),
-            "LIGNE_FORMAT",
-            None,
-            message,
-        )
-        .at_line(line),
-    ])
-}
-
-/// Locates the errors of a line.
-fn at_line(mut err: Error, line: u64) -> Error {
-    for e in &mut err.errors {
-        e.line = Some(line);
-    }
-    err
-}
+use crate::table::at_line;
 
 /// The items of a compact cell (`|`-separated), each split on its first `max - 1` colons.
 fn parts(cell: Option<&str>, max: usize) -> Option<Vec<Vec<String>>> {
@@ -577,139 +550,51 @@ pub fn dto_from_cells(cells: &[Option<&str>]) -> EtudiantDto {
     }
 }
 
-/// Streams a CSV file of students (header line required; `,` or `;`; UTF-8 with or without BOM;
-/// RFC 4180 quotes; blank lines skipped; header names matched without case, `_` or `-`). A
-/// file-level problem (header) is the `Err`; each data line gives one [`BatchLine`] with its
-/// physical line number.
+/// Streams a CSV file of students ([`crate::table::read_csv`]: header line required, `,` or `;`,
+/// physical line numbers). A file-level problem (header) is the `Err`; each data line gives one
+/// [`BatchLine`].
 pub fn read_csv<R: Read>(
     input: R,
     today: NaiveDate,
 ) -> Result<impl Iterator<Item = BatchLine>, Error> {
-    let (counted, locator) = crate::lines::LineCounter::new(input);
-    let mut buffered = std::io::BufReader::new(counted);
-    let first = buffered
-        .fill_buf()
-        .map_err(|e| file_error(format!("Lecture impossible : {e}")))?;
-    let first_line = first.split(|b| *b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.iter().filter(|b| **b == b';').count()
-        > first_line.iter().filter(|b| **b == b',').count()
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(buffered);
-    let header = reader
-        .headers()
-        .map_err(|e| file_error(format!("En-tête illisible : {e}")))?
-        .clone();
-    let mut mapping: Vec<Option<usize>> = vec![None; CSV_COLUMNS.len()];
-    let mut unknown = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        match CSV_COLUMNS
-            .iter()
-            .position(|c| fold_name(c) == fold_name(h))
-        {
-            Some(k) if mapping[k].is_none() => mapping[k] = Some(i),
-            Some(_) => unknown.push(format!("{} (en double)", h.trim())),
-            None => unknown.push(h.trim().to_owned()),
-        }
-    }
-    let missing: Vec<&str> = CSV_REQUIRED
-        .iter()
-        .filter(|name| {
-            CSV_COLUMNS
-                .iter()
-                .position(|c| c == *name)
-                .is_some_and(|k| mapping[k].is_none())
-        })
-        .copied()
-        .collect();
-    if !missing.is_empty() || !unknown.is_empty() {
-        return Err(file_error(format!(
-            "En-tête incorrect : colonnes manquantes [{}], colonnes inconnues [{}] ; colonnes admises : {}",
-            missing.join(", "),
-            unknown.join(", "),
-            CSV_COLUMNS.join(",")
-        )));
-    }
-    let width = header.len();
-    Ok(reader.into_records().filter_map(move |rec| {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| locator.line_at(p.byte()));
-                return Some(BatchLine {
-                    line,
-                    cod_etu: None,
-                    result: Err(line_error(line, format!("Ligne illisible : {e}"))),
-                });
-            }
-        };
-        let line = rec.position().map_or(0, |p| locator.line_at(p.byte()));
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            return None;
-        }
-        let cells: Vec<Option<&str>> = mapping.iter().map(|m| m.and_then(|i| rec.get(i))).collect();
-        let cod_etu = cells[0].map(|s| s.trim().to_owned());
-        if rec.len() != width {
-            return Some(BatchLine {
-                line,
+    Ok(
+        crate::table::read_csv(input, CSV_COLUMNS, CSV_REQUIRED)?.map(move |row| {
+            let cod_etu = row
+                .cells
+                .first()
+                .cloned()
+                .flatten()
+                .map(|s| s.trim().to_owned());
+            let result = match row.error {
+                Some(e) => Err(e),
+                None => {
+                    let cells: Vec<Option<&str>> = row.cells.iter().map(Option::as_deref).collect();
+                    validate(&dto_from_cells(&cells), today).map_err(|e| at_line(e, row.line))
+                }
+            };
+            BatchLine {
+                line: row.line,
                 cod_etu,
-                result: Err(line_error(
-                    line,
-                    format!("La ligne compte {} colonnes, l'en-tête {width}", rec.len()),
-                )),
-            });
-        }
-        let result = validate(&dto_from_cells(&cells), today).map_err(|e| at_line(e, line));
-        Some(BatchLine {
-            line,
-            cod_etu,
-            result,
-        })
-    }))
+                result,
+            }
+        }),
+    )
 }
 
 /// Streams an NDJSON file of students: one [`EtudiantDto`] object per line, blank lines skipped.
 pub fn read_ndjson<R: BufRead>(input: R, today: NaiveDate) -> impl Iterator<Item = BatchLine> {
-    input
-        .split(b'\n')
-        .enumerate()
-        .filter_map(move |(i, bytes)| {
-            let line = i as u64 + 1;
-            let bytes = match bytes {
-                Ok(b) => b,
-                Err(e) => {
-                    return Some(BatchLine {
-                        line,
-                        cod_etu: None,
-                        result: Err(line_error(line, format!("Lecture impossible : {e}"))),
-                    });
-                }
-            };
-            let text = String::from_utf8_lossy(&bytes);
-            let text = text.trim().trim_start_matches('\u{feff}');
-            if text.is_empty() {
-                return None;
-            }
-            match serde_json::from_str::<EtudiantDto>(text) {
-                Ok(dto) => Some(BatchLine {
-                    line,
-                    cod_etu: dto.cod_etu.clone(),
-                    result: validate(&dto, today).map_err(|e| at_line(e, line)),
-                }),
-                Err(e) => Some(BatchLine {
-                    line,
-                    cod_etu: None,
-                    result: Err(line_error(line, format!("JSON invalide : {e}"))),
-                }),
-            }
-        })
+    crate::table::read_ndjson::<R, EtudiantDto>(input).map(move |(line, dto)| match dto {
+        Ok(dto) => BatchLine {
+            line,
+            cod_etu: dto.cod_etu.clone(),
+            result: validate(&dto, today).map_err(|e| at_line(e, line)),
+        },
+        Err(e) => BatchLine {
+            line,
+            cod_etu: None,
+            result: Err(e),
+        },
+    })
 }
 
 #[cfg(test)]

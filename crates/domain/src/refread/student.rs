@@ -15,6 +15,7 @@ use super::student_types::{adm, etu};
 use crate::formats::{cod_etu, is_year, parse_date};
 use crate::lp::etudiant::{Blocage, Iaa, Iae};
 use crate::opi::rules::match_key;
+use crate::student::{Adresse, Bac, Dossier};
 use crate::{Error, FaultKey, Referential, ine};
 use chrono::NaiveDate;
 
@@ -60,6 +61,8 @@ pub struct StudentFile {
     pub iae: Vec<Iae>,
     /// Bans, by code.
     pub blocages: Vec<Blocage>,
+    /// The rest of the file (civil status, birth, bacs, addresses…), when stored.
+    pub dossier: Option<Dossier>,
 }
 
 /// A read of the student register: the key from the parameters, the answer from the file found
@@ -256,7 +259,92 @@ fn date_time(d: NaiveDate) -> String {
     d.format("%Y-%m-%dT00:00:00").to_string()
 }
 
-fn infos_adm(f: &StudentFile, dto: &'static Dto) -> Obj {
+/// The label `col` of the referential row `key` of `table`.
+fn label(r: &Referential, table: &str, key: Option<&str>, col: &str) -> Val {
+    opt(key
+        .and_then(|k| r.get(table, &[k]))
+        .and_then(|rec| text(rec, col))
+        .as_deref())
+}
+
+/// A block with its code and label, or an empty block without a code.
+fn coded(dto: &'static Dto, code: Option<&str>, pairs: &[(&str, Val)]) -> Val {
+    match code {
+        Some(_) => block(dto, pairs),
+        None => empty(dto),
+    }
+}
+
+fn bac_item(b: &Bac, r: &Referential, v4: bool) -> Obj {
+    let dto = if v4 {
+        &etu::IndBacDTO2
+    } else {
+        &etu::IndBacDTO
+    };
+    let mut o = Obj::new(dto);
+    let dep = b.cod_dep.as_deref();
+    let etb = b.cod_etb.as_deref();
+    let mnb = b.cod_mnb.as_deref();
+    o.set(
+        "libelleBac",
+        label(r, "bacs", b.cod_bac.as_deref(), "libBac"),
+    )
+    .set("anneeObtentionBac", opt(b.daa_obt_bac.as_deref()))
+    .set("codBac", opt(b.cod_bac.as_deref()))
+    .set(
+        "departementBac",
+        coded(
+            &etu::DepartementCourtDTO,
+            dep,
+            &[
+                ("codeDept", opt(dep)),
+                ("libDept", label(r, "departements", dep, "libDep")),
+            ],
+        ),
+    )
+    .set(
+        "etbBac",
+        coded(
+            &etu::EtablissementDTO,
+            etb,
+            &[
+                ("codeEtb", opt(etb)),
+                ("libEtb", label(r, "etablissements", etb, "libEtb")),
+            ],
+        ),
+    )
+    .set(
+        "mentionBac",
+        coded(
+            &etu::MentionNivBacDTO,
+            mnb,
+            &[
+                ("codMention", opt(mnb)),
+                ("libMention", label(r, "mentions-bac", mnb, "libMnb")),
+            ],
+        ),
+    )
+    .set(
+        "typeEtbBac",
+        coded(
+            &etu::TypeEtablissementDTO,
+            b.cod_tpe.as_deref(),
+            &[("codTypeEtb", opt(b.cod_tpe.as_deref()))],
+        ),
+    );
+    if v4 {
+        o.set("codSpe1Bac", opt(b.cod_spe1_bac.as_deref()))
+            .set("codSpe2Bac", opt(b.cod_spe2_bac.as_deref()))
+            .set("codSpeBacPre", opt(b.cod_spe_bac_pre.as_deref()))
+            .set("codOpt1Bac", opt(b.cod_opt1_bac.as_deref()))
+            .set("codOpt2Bac", opt(b.cod_opt2_bac.as_deref()))
+            .set("codOpt3Bac", opt(b.cod_opt3_bac.as_deref()))
+            .set("codOpt4Bac", opt(b.cod_opt4_bac.as_deref()));
+    }
+    o
+}
+
+fn infos_adm(f: &StudentFile, r: &Referential, dto: &'static Dto, v4: bool) -> Obj {
     let blocages = f
         .blocages
         .iter()
@@ -271,38 +359,127 @@ fn infos_adm(f: &StudentFile, dto: &'static Dto) -> Obj {
             o
         })
         .collect();
+    let none = Dossier::default();
+    let d = f.dossier.as_ref().unwrap_or(&none);
+    let bacs = d.bacs.iter().map(|b| bac_item(b, r, v4)).collect();
+    let born_in_france = d.cod_typ_dep_pay_nai.as_deref() == Some("D");
+    let dep = d.cod_dep_pay_nai.as_deref().filter(|_| born_in_france);
+    let pays = if born_in_france {
+        Some("100")
+    } else {
+        d.cod_dep_pay_nai.as_deref()
+    };
+    let nat = d.cod_pay_nat.as_deref();
+    let etb = d.cod_etb_pre_univ.as_deref();
     let mut o = Obj::new(dto);
-    o.set("listeBacs", Val::List(Vec::new()))
+    o.set("anneePremiereInscEnsSup", opt(d.daa_ens_sup.as_deref()))
+        .set("anneePremiereInscEtb", opt(d.daa_ent_etb.as_deref()))
+        .set("anneePremiereInscEtr", opt(d.daa_etr_sup.as_deref()))
+        .set("anneePremiereInscUniv", opt(d.daa_etb.as_deref()))
+        .set("listeBacs", Val::List(bacs))
         .set("listeBlocages", Val::List(blocages))
         .set("dateNaissance", txt(date_time(f.date_nai)))
-        .set("departementNaissance", empty(&etu::DepartementDTO))
-        .set("etbPremiereInscUniv", empty(&etu::EtablissementDTO))
-        .set("nationaliteDTO", empty(&etu::NationaliteDTO))
+        .set(
+            "departementNaissance",
+            coded(
+                &etu::DepartementDTO,
+                dep,
+                &[
+                    ("codeDept", opt(dep)),
+                    ("libDept", label(r, "departements", dep, "libDep")),
+                    ("temEnSveDept", label(r, "departements", dep, "temEnSveDep")),
+                ],
+            ),
+        )
+        .set(
+            "etbPremiereInscUniv",
+            coded(
+                &etu::EtablissementDTO,
+                etb,
+                &[
+                    ("codeEtb", opt(etb)),
+                    ("libEtb", label(r, "etablissements", etb, "libEtb")),
+                ],
+            ),
+        )
+        .set(
+            "handicap",
+            match d.cod_thp.as_deref() {
+                Some(h) => block(&etu::TypHandicapCourtDTO, &[("codeHandicap", txt(h))]),
+                None => Val::Nil,
+            },
+        )
+        .set("libVilleNaissance", opt(d.lib_vil_nai_etu.as_deref()))
+        .set(
+            "nationaliteDTO",
+            coded(
+                &etu::NationaliteDTO,
+                nat,
+                &[
+                    ("codeNationalite", opt(nat)),
+                    ("libNationalite", label(r, "pays", nat, "libNat")),
+                ],
+            ),
+        )
         .set("nomPatronymique", txt(&f.nom_pat))
         .set("nomUsuel", opt(f.nom_usu.as_deref()))
         .set("numEtu", txt(f.cod_etu.to_string()))
         .set("numeroINE", opt(f.ine.as_deref()))
-        .set("paysNaissance", empty(&etu::PaysDTO))
-        .set("prenom1", txt(&f.prenom1));
+        .set(
+            "paysNaissance",
+            coded(
+                &etu::PaysDTO,
+                pays,
+                &[
+                    ("codPay", opt(pays)),
+                    ("libPay", label(r, "pays", pays, "libPay")),
+                ],
+            ),
+        )
+        .set("prenom1", txt(&f.prenom1))
+        .set("prenom2", opt(d.lib_pr2_ind.as_deref()))
+        .set("prenom3", opt(d.lib_pr3_ind.as_deref()))
+        .set("sexe", opt(d.cod_sex_etu.as_deref()))
+        .set("sexEtatCivil", opt(d.cod_sex_etu.as_deref()))
+        .set(
+            "situationFamiliale",
+            match d.cod_fam.as_deref() {
+                Some(c) => block(&etu::SitFamCourtDTO, &[("codeFam", txt(c))]),
+                None => Val::Nil,
+            },
+        )
+        .set(
+            "situationMilitaire",
+            match d.cod_sim.as_deref() {
+                Some(c) => block(&etu::SitMilCourtDTO, &[("codeMil", txt(c))]),
+                None => Val::Nil,
+            },
+        )
+        .set("temoinDateNaissEstimee", opt(d.tem_date_nai_rel.as_deref()));
     o
 }
 
 /// `recupererInfosAdmEtu_v4` → `InfoAdmEtuDTO4`.
 pub fn infos_adm_v4(
     file: Option<&StudentFile>,
-    _: &Referential,
+    r: &Referential,
     _: &Params,
 ) -> Result<Vec<Obj>, Error> {
-    Ok(vec![infos_adm(found(file)?, &etu::InfoAdmEtuDTO4)])
+    Ok(vec![infos_adm(found(file)?, r, &etu::InfoAdmEtuDTO4, true)])
 }
 
 /// `recupererInfosAdmEtu_v3` → `InfoAdmEtuDTO3` (v4 without the bac spécialités, §3.4).
 pub fn infos_adm_v3(
     file: Option<&StudentFile>,
-    _: &Referential,
+    r: &Referential,
     _: &Params,
 ) -> Result<Vec<Obj>, Error> {
-    Ok(vec![infos_adm(found(file)?, &etu::InfoAdmEtuDTO3)])
+    Ok(vec![infos_adm(
+        found(file)?,
+        r,
+        &etu::InfoAdmEtuDTO3,
+        false,
+    )])
 }
 
 /// A year parameter: `Ok(None)` every year (absent, `toutes`, and `0` as esup-mdw sends when
@@ -326,12 +503,56 @@ fn no_iaa(f: &StudentFile) -> Error {
     )
 }
 
-/// `recupererAdressesEtudiant_v2` → `CoordonneesDTO2`. The register holds no address yet: the
-/// answer gives the year (the one asked, or the latest yearly enrolment) and empty blocks for
-/// what clients dereference; no yearly enrolment that year is `…nullretrieve.findIAA`.
+fn address(a: Option<&Adresse>, r: &Referential) -> Val {
+    let Some(a) = a else {
+        return block(&etu::AdresseDTO2, &[("pays", empty(&etu::PaysDTO))]);
+    };
+    let com = a.cod_com.as_deref();
+    let pay = a.cod_pay.as_deref();
+    block(
+        &etu::AdresseDTO2,
+        &[
+            (
+                "commune",
+                match com.or(a.cod_bdi.as_deref()) {
+                    Some(_) => block(
+                        &etu::CommuneDTO2,
+                        &[
+                            ("codeInsee", opt(com)),
+                            ("codePostal", opt(a.cod_bdi.as_deref())),
+                            ("nomCommune", label(r, "communes", com, "libCom")),
+                        ],
+                    ),
+                    None => Val::Nil,
+                },
+            ),
+            ("libAd1", opt(a.lib_ad1.as_deref())),
+            ("libAd2", opt(a.lib_ad2.as_deref())),
+            ("libAd3", opt(a.lib_ad3.as_deref())),
+            ("libAde", opt(a.lib_ade.as_deref())),
+            ("numTel", opt(a.num_tel.as_deref())),
+            (
+                "pays",
+                coded(
+                    &etu::PaysDTO,
+                    pay,
+                    &[
+                        ("codPay", opt(pay)),
+                        ("libPay", label(r, "pays", pay, "libPay")),
+                    ],
+                ),
+            ),
+        ],
+    )
+}
+
+/// `recupererAdressesEtudiant_v2` → `CoordonneesDTO2`: the fixed address, the annual address of
+/// the year (the one asked, or the latest yearly enrolment) with its accommodation type, the
+/// e-mail and mobile phone of the file; empty blocks for what clients dereference when the file
+/// has none; no yearly enrolment that year is `…nullretrieve.findIAA`.
 pub fn adresses(
     file: Option<&StudentFile>,
-    _: &Referential,
+    r: &Referential,
     params: &Params,
 ) -> Result<Vec<Obj>, Error> {
     let f = found(file)?;
@@ -344,12 +565,24 @@ pub fn adresses(
         .map(|i| &i.cod_anu)
         .find(|y| wanted.as_ref().is_none_or(|w| w == *y))
         .ok_or_else(|| no_iaa(f))?;
-    let address = || block(&etu::AdresseDTO2, &[("pays", empty(&etu::PaysDTO))]);
+    let none = Dossier::default();
+    let d = f.dossier.as_ref().unwrap_or(&none);
+    let annual = d.adresse_annuelle(Some(annee)).map(|a| &a.adresse);
+    let thb = annual.and_then(|a| a.cod_thb.as_deref());
     let mut o = Obj::new(&etu::CoordonneesDTO2);
-    o.set("typeHebergement", empty(&etu::TypeHebergementCourtDTO))
-        .set("adresseAnnuelle", address())
-        .set("adresseFixe", address())
-        .set("annee", txt(annee));
+    o.set(
+        "typeHebergement",
+        coded(
+            &etu::TypeHebergementCourtDTO,
+            thb,
+            &[("codTypeHebergement", opt(thb))],
+        ),
+    )
+    .set("adresseAnnuelle", address(annual, r))
+    .set("adresseFixe", address(d.adresse_fixe.as_ref(), r))
+    .set("email", opt(d.adr_mail.as_deref()))
+    .set("numTelPortable", opt(d.num_tel_por.as_deref()))
+    .set("annee", txt(annee));
     Ok(vec![o])
 }
 

@@ -5,6 +5,7 @@ pub mod admissions;
 pub mod cvec;
 pub mod health;
 pub mod ine;
+pub mod inscriptions;
 pub mod journal;
 pub mod lp;
 pub mod lp_batch;
@@ -80,6 +81,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/etudiants/{cod_etu}/pj/{cod_anu}/{cod_tpj}",
                     web::put().to(pj::put_student_piece),
+                )
+                .route("/inscriptions", web::post().to(inscriptions::post))
+                .route("/inscriptions/batch", web::post().to(inscriptions::batch))
+                .route(
+                    "/inscriptions/{codEtu}/{codAnu}",
+                    web::delete().to(inscriptions::cancel_year),
+                )
+                .route(
+                    "/inscriptions/{codEtu}/{codAnu}/{codEtp}/{codVrsVet}",
+                    web::delete().to(inscriptions::cancel_vet),
                 )
                 .route("/admissions", web::get().to(admissions::list))
                 .route("/admissions/{key}", web::get().to(admissions::of_key))

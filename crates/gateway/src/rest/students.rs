@@ -93,7 +93,7 @@ pub async fn list(
     ))
 }
 
-fn batch_format(content_type: &str) -> Result<BatchFormat, Error> {
+pub(crate) fn batch_format(content_type: &str) -> Result<BatchFormat, Error> {
     if is_any(content_type, CSV) {
         Ok(BatchFormat::Csv)
     } else if is_any(content_type, NDJSON) {

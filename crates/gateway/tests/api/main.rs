@@ -10,6 +10,7 @@ mod browser;
 mod compat_sql;
 mod crash;
 mod cvec;
+mod enrolment;
 mod health;
 mod idempotency;
 mod interop;

@@ -1,0 +1,10 @@
+DROP TABLE cod_etu_allocation;
+ALTER TABLE inscription_etape DROP COLUMN cod_cge;
+ALTER TABLE inscription_etape DROP COLUMN cod_vrs_vdi;
+ALTER TABLE inscription_etape DROP COLUMN cod_dip;
+ALTER TABLE inscription_annuelle DROP COLUMN cod_cat_exo_ext;
+ALTER TABLE inscription_annuelle DROP COLUMN cod_stu;
+ALTER TABLE inscription_annuelle DROP COLUMN cod_rgi;
+DROP TABLE etudiant_adresse;
+DROP TABLE etudiant_bac;
+DROP TABLE etudiant_dossier;
