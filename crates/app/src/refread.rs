@@ -1,15 +1,15 @@
 //! The Apogée read services: one use case for the SOAP operations and their REST twins.
 //! ReferentielMetier, GeographieMetier, ScolariteMetier and OffreFormationMetier are answered
 //! from the in-memory referential snapshot (no query per call; an import is visible within the
-//! 10 s refresh of the snapshot); EtudiantMetier and AdministratifMetier from the student
-//! register (the student by one indexed key, then its enrolments by `cod_ind`), the snapshot
-//! giving the labels.
+//! 10 s refresh of the snapshot); EtudiantMetier, AdministratifMetier and PedagogiqueMetier from
+//! the student register (the student by one indexed key, then its enrolments by `cod_ind`; the
+//! students of a year and étapes by one index range), the snapshot giving the labels.
 
 use crate::App;
 use apogee_domain::Error;
 use apogee_domain::refread::dto::Obj;
 use apogee_domain::refread::student::{StudentFile, StudentKey};
-use apogee_domain::refread::{self, Answer, Operation, Params, ReadService};
+use apogee_domain::refread::{self, Answer, Operation, Params, ReadService, student_list};
 use serde::Serialize;
 
 /// The scope the read service `service` needs (`ref:read` for a name we do not serve, so that
@@ -43,6 +43,7 @@ pub async fn answer<'a>(
             let file = student_file(app, (read.key)(&params)?).await?;
             (read.answer)(file.as_ref(), &app.referential(), &params)
         }
+        Answer::StudentList => student_list(app, &params).await,
         _ => op.call(&app.referential(), &params),
     }
 }
@@ -55,6 +56,28 @@ async fn student_file(app: &App, key: StudentKey) -> Result<Option<StudentFile>,
             Ok(apogee_db::repo::student_file::find(c, &key)?)
         })
         .await?)
+}
+
+/// `recupererListeEtudiants`: the criteria (étapes from the referential), the enrolments of the
+/// year in those étapes, at most [`student_list::MAX_ENROLMENTS`] (more is refused, never
+/// answered in part).
+async fn student_list(app: &App, params: &Params) -> Result<Vec<Obj>, Error> {
+    let query = student_list::query(params, &app.referential())?;
+    let q = query.clone();
+    let found = app
+        .db
+        .read(move |c| -> Result<_, apogee_db::DbError> {
+            Ok(apogee_db::repo::student_file::enrolled(
+                c,
+                &q,
+                student_list::MAX_ENROLMENTS + 1,
+            )?)
+        })
+        .await?;
+    if found.len() > student_list::MAX_ENROLMENTS {
+        return Err(student_list::too_many());
+    }
+    student_list::answer(&query, &found)
 }
 
 /// The REST twin's answer: the same items as the SOAP return elements, as JSON (children in the

@@ -74,6 +74,10 @@ pub const FILES: &[(&str, &str)] = &[
         "variables-appli",
         include_str!("../demo/variables-appli.csv"),
     ),
+    (
+        "types-hebergement",
+        include_str!("../demo/types-hebergement.csv"),
+    ),
     ("types-pj", include_str!("../demo/types-pj.csv")),
     (
         "diplomes-autres-cursus",

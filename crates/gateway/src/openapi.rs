@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "apogee-gateway REST API",
-        description = "REST/JSON API of the Apogée gateway: referential, call journal, OPI (pre-registrations), attachments, laissez-passer, students, admissions, CVEC. Errors are RFC 9457 problem bodies carrying the Apogée fault key. The SOAP services (OpiMetier, PjOpiMetier, LaissezPasserMetier; the read services ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier, whose operations have REST twins under /api/v1/services) are described by their WSDL (`<base>/<Service>?wsdl`).",
+        description = "REST/JSON API of the Apogée gateway: referential, call journal, OPI (pre-registrations), attachments, laissez-passer, students, admissions, CVEC. Errors are RFC 9457 problem bodies carrying the Apogée fault key. The SOAP services (OpiMetier, PjOpiMetier, LaissezPasserMetier; the read services ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier; the student services EtudiantMetier, AdministratifMetier, PedagogiqueMetier; their operations have REST twins under /api/v1/services) are described by their WSDL (`<base>/<Service>?wsdl`).",
         license(name = "EUPL-1.2")
     ),
     modifiers(&Security),

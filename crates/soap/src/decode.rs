@@ -9,7 +9,8 @@
 //! entities and character references are expanded. What is no well-formed XML 1.0, or is
 //! ambiguous, is refused rather than guessed: characters outside XML 1.0 (raw or as references),
 //! duplicate attributes, content after the envelope, text mixed with child elements, a
-//! non-repeatable element given twice (only `item` repeats), a charset contradicting the XML
+//! non-repeatable element given twice (only `item` and the [`REPEATED_LEAVES`] repeat), a charset
+//! contradicting the XML
 //! declaration, UTF-8 or C1 bytes in a message announced as ISO-8859-1/-15.
 //!
 //! [`decode_streaming`] hands the text of one child of the wrapper (`_pj`, an attachment of
@@ -33,6 +34,24 @@ pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub const XOP_NS: &str = "http://www.w3.org/2004/08/xop/include";
 /// Actor meaning "the next SOAP node", i.e. us.
 const ACTOR_NEXT: &str = "http://schemas.xmlsoap.org/soap/actor/next";
+
+/// The leaves the read contracts repeat without a wrapper (`EtudiantCritereDTO`,
+/// `EtudiantCritereListeDTO` of `recupererListeEtudiants`, `soap-read-services.md` §3.8): like
+/// `item`, they are read as arrays (one value per element, in order), even when given once.
+/// The DTO shapes declare the same names `repeated` (checked by a test of the WSDL generator).
+pub const REPEATED_LEAVES: &[&str] = &[
+    "listVersion",
+    "listELP",
+    "listEPR",
+    "listTypeHandicap",
+    "listSportifHautNiv",
+    "listSitSociale",
+    "listPaysEchInter",
+    "listTypeEtabFreq",
+    "listCentreGestion",
+    "listComposante",
+    "listCIP",
+];
 
 /// Limits enforced while reading.
 #[derive(Debug, Clone, Copy)]
@@ -770,10 +789,10 @@ fn close(
             match stack.last_mut() {
                 Some(parent) if !done.skip => {
                     parent.has_children = true;
-                    if done.name == "item" {
+                    if done.name == "item" || REPEATED_LEAVES.contains(&done.name.as_str()) {
                         let slot = parent
                             .children
-                            .entry("item".to_owned())
+                            .entry(done.name.clone())
                             .or_insert_with(|| Value::Array(Vec::new()));
                         if let Value::Array(items) = slot {
                             items.push(value);
@@ -906,6 +925,22 @@ mod tests {
         assert_eq!(
             ok.map(|r| r.body["l"]["item"].clone()),
             Ok(serde_json::json!(["1", "2"]))
+        );
+        // The repeated leaves of the read contracts: arrays, nil and empty as null.
+        let ok = decode(
+            envelope(
+                "<p><listComposante>UFR</listComposante><listComposante/><listCIP>1</listCIP></p>",
+            )
+            .as_bytes(),
+            None,
+            &Limits::default(),
+        );
+        assert_eq!(
+            ok.map(|r| (
+                r.body["p"]["listComposante"].clone(),
+                r.body["p"]["listCIP"].clone()
+            )),
+            Ok((serde_json::json!(["UFR", null]), serde_json::json!(["1"])))
         );
     }
 

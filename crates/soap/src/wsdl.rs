@@ -182,9 +182,14 @@ fn schema(out: &mut String, types: &Types, ns: &str) {
                 out.push_str("        <xsd:sequence>\n");
                 for f in d.fields {
                     let nil = if f.nillable { " nillable=\"true\"" } else { "" };
+                    let occurs = if f.repeated {
+                        " minOccurs=\"0\" maxOccurs=\"unbounded\""
+                    } else {
+                        ""
+                    };
                     let _ = writeln!(
                         out,
-                        "          <xsd:element name=\"{}\" type=\"{}\"{nil}/>",
+                        "          <xsd:element name=\"{}\" type=\"{}\"{occurs}{nil}/>",
                         f.name,
                         type_ref(types, f.ty)
                     );

@@ -62,3 +62,47 @@ fn every_operation_of_a_read_service_is_declared_and_named_as_the_sheet_says() {
             .contains("<xsd:element name=\"composante\" type=")
     );
 }
+
+/// The repeated leaves below `dto` (`seen`: the types visited, `ComposanteDTO3` holds itself).
+fn repeated(
+    dto: &'static apogee_domain::refread::dto::Dto,
+    seen: &mut Vec<(&'static str, &'static str)>,
+    out: &mut std::collections::BTreeSet<&'static str>,
+) {
+    use apogee_domain::refread::dto::Ty;
+    if seen.contains(&(dto.ns, dto.name)) {
+        return;
+    }
+    seen.push((dto.ns, dto.name));
+    for f in dto.fields {
+        if f.repeated {
+            out.insert(f.name);
+        }
+        match f.ty {
+            Ty::Dto(d) => repeated(d, seen, out),
+            Ty::List(l) => repeated(l.of, seen, out),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_decoder_repeats_exactly_the_leaves_the_shapes_repeat() {
+    let mut shapes = std::collections::BTreeSet::new();
+    for service in SERVICES {
+        for op in service.operations {
+            for dto in op.criteria.into_iter().chain(op.returns) {
+                repeated(dto, &mut Vec::new(), &mut shapes);
+            }
+        }
+    }
+    let decoder: std::collections::BTreeSet<&str> = apogee_soap::decode::REPEATED_LEAVES
+        .iter()
+        .copied()
+        .collect();
+    assert_eq!(decoder, shapes);
+    let etu = apogee_domain::refread::service("EtudiantMetier").map(abstract_document);
+    assert!(etu.unwrap_or_default().contains(
+        "<xsd:element name=\"listComposante\" type=\"xsd:string\" minOccurs=\"0\" maxOccurs=\"unbounded\" nillable=\"true\"/>"
+    ));
+}

@@ -1,7 +1,8 @@
 //! The student's file as the read services (EtudiantMetier, AdministratifMetier) answer it: the
 //! student found by one indexed key (`cod_etu` unique, `cod_ind` primary key, `ine` and
 //! `match_key` indexes, the OPI by its unique upper-case number), then its enrolments and bans
-//! by `cod_ind` (the leading column of their primary keys). No scan.
+//! by `cod_ind` (the leading column of their primary keys). No scan. The students a
+//! `recupererListeEtudiants` selects: one range of the étape-enrolment index by year and étape.
 
 use crate::conn::AnyConnection;
 use crate::repo::students::{self, StudentRow};
@@ -9,6 +10,8 @@ use crate::schema::opi_individu as opi;
 use crate::schema_lp::etudiant as et;
 use crate::schema_student::etudiant_dossier as ds;
 use apogee_domain::refread::student::{StudentFile, StudentKey};
+use apogee_domain::refread::student_list::{ListQuery, ListedEnrolment};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
 /// The student `key` names, with its enrolments and bans.
@@ -72,4 +75,62 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
         date_nai: row.date_nai_ind,
         match_key: row.match_key,
     }))
+}
+
+/// (`cod_etu`, birth surname, first name, birth date, INE, étape, version).
+type EnrolledRow = (i64, String, String, NaiveDate, Option<String>, String, i32);
+
+/// `recupererListeEtudiants`: the étape enrolments in progress of year `query.annee` (in the
+/// étapes `query.etapes`, or all), whose yearly enrolment that year is not cancelled nor
+/// resigned, with their student, by `cod_etu` then étape and version; at most `limit` rows. One
+/// range of the index `inscription_etape_vet` (`cod_anu`, `cod_etp`, …), the student by its
+/// primary key, the yearly enrolment by its primary key (`cod_ind`, `cod_anu`).
+pub fn enrolled(
+    conn: &mut AnyConnection,
+    query: &ListQuery,
+    limit: usize,
+) -> QueryResult<Vec<ListedEnrolment>> {
+    use crate::schema_lp::{inscription_annuelle as ia, inscription_etape as ie};
+    use diesel::dsl::{exists, not};
+    let mut q = ie::table
+        .inner_join(et::table)
+        .filter(ie::cod_anu.eq(query.annee.clone()))
+        .filter(ie::eta_iae.eq("E"))
+        .filter(not(exists(
+            ia::table
+                .filter(ia::cod_ind.eq(ie::cod_ind))
+                .filter(ia::cod_anu.eq(ie::cod_anu))
+                .filter(ia::eta_iaa.ne("E")),
+        )))
+        .into_boxed();
+    if let Some(etapes) = &query.etapes {
+        q = q.filter(ie::cod_etp.eq_any(etapes.clone()));
+    }
+    let rows: Vec<EnrolledRow> = q
+        .order((et::cod_etu.asc(), ie::cod_etp.asc(), ie::cod_vrs_vet.asc()))
+        .select((
+            et::cod_etu,
+            et::lib_nom_pat_ind,
+            et::lib_pr1_ind,
+            et::date_nai_ind,
+            et::ine,
+            ie::cod_etp,
+            ie::cod_vrs_vet,
+        ))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(cod_etu, nom_pat, prenom1, date_nai, ine, cod_etp, cod_vrs_vet)| ListedEnrolment {
+                cod_etu,
+                nom_pat,
+                prenom1,
+                date_nai,
+                ine,
+                cod_etp,
+                cod_vrs_vet,
+            },
+        )
+        .collect())
 }

@@ -526,6 +526,19 @@ pub static TABLES: &[TableDef] = &[
         ],
     },
     TableDef {
+        name: "types-hebergement",
+        db_table: "ref_typ_hebergement",
+        apogee_table: "TYP_HEBERGEMENT",
+        label: "Types d'hébergement (liste nationale SISE : 1 résidence universitaire … 7 autre mode)",
+        columns: &[
+            key("codThb", code(1)),
+            req("libThb", text(60)),
+            opt("libWebThb", text(120)),
+            flag("temEnSveThb", "O"),
+            opt("temMinThb", ColumnKind::Flag),
+        ],
+    },
+    TableDef {
         name: "types-pj",
         db_table: "ref_type_pj",
         apogee_table: "(types de pièces justificatives, nom Apogée non public)",

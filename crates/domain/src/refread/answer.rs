@@ -304,6 +304,39 @@ pub fn specialite_bac(r: &Referential, p: &Params) -> Result<Vec<Obj>, Error> {
     )
 }
 
+/// `recupererTypeHebergement` (EtudiantMetier, §3.7): the accommodation types
+/// (`types-hebergement`); the empty wrapper esup-mdw sends answers the whole list. `_temoinAD`,
+/// whose meaning the sheet leaves open, is accepted absent or `T`/`tous` only.
+pub fn type_hebergement(r: &Referential, p: &Params) -> Result<Vec<Obj>, Error> {
+    if let Some(v) = p.get("temoinAD")
+        && !["T", "TOUS"].contains(&v.to_ascii_uppercase().as_str())
+    {
+        return Err(Error::bad_request(
+            "temoinAD",
+            format!("temoinAD : « {v} » non pris en charge (absent ou T attendu)"),
+        ));
+    }
+    code_list(
+        r,
+        p,
+        &CodeList {
+            table: "types-hebergement",
+            code_param: "code",
+            code_col: "codThb",
+            flag: Some(("temoinService", "temEnSveThb")),
+            entity: "typeHebergement",
+            dto: &super::student_types::etu::TypeHebergementDTO,
+            map: &[
+                ("codTypeHebergement", "codThb"),
+                ("libTypeHebergement", "libThb"),
+                ("libWebTypeHebergement", "libWebThb"),
+                ("temEnSveTypeHebergement", "temEnSveThb"),
+                ("temMinTypeHebergement", "temMinThb"),
+            ],
+        },
+    )
+}
+
 // ---------------------------------------------------------------- composantes
 
 /// Which of the two hierarchy lists `_sens` asks for (our reading, the sheet leaves it open):

@@ -34,6 +34,9 @@ pub struct Field {
     pub ty: Ty,
     /// `nillable="true"` (almost every child, §1.5).
     pub nillable: bool,
+    /// `minOccurs="0" maxOccurs="unbounded"`: a leaf repeated without a wrapper (`listVersion`,
+    /// `listComposante` … of the request DTO `EtudiantCritereDTO`, §3.8).
+    pub repeated: bool,
 }
 
 /// A complex type.
@@ -67,6 +70,7 @@ pub const fn f(name: &'static str, ty: Ty) -> Field {
         name,
         ty,
         nillable: true,
+        repeated: false,
     }
 }
 
@@ -76,12 +80,23 @@ pub const fn strict(name: &'static str, ty: Ty) -> Field {
         name,
         ty,
         nillable: false,
+        repeated: false,
     }
 }
 
 /// A nillable string child.
 pub const fn s(name: &'static str) -> Field {
     f(name, Ty::Str)
+}
+
+/// A nillable string leaf repeated without a wrapper, 0..unbounded (request DTOs only).
+pub const fn many(name: &'static str) -> Field {
+    Field {
+        name,
+        ty: Ty::Str,
+        nillable: true,
+        repeated: true,
+    }
 }
 
 /// The value of one child.

@@ -10,8 +10,10 @@
 
 pub mod answer;
 pub mod dto;
+pub mod pedagogique;
 pub mod se;
 pub mod student;
+pub mod student_list;
 pub mod student_types;
 pub mod types;
 
@@ -31,12 +33,15 @@ pub const ETUDIANT_NS: &str = "gouv.education.apogee.commun.servicesmetiers.Etud
 /// The namespace of AdministratifMetier.
 pub const ADMINISTRATIF_NS: &str =
     "gouv.education.apogee.commun.servicesmetiers.AdministratifMetier";
+/// The namespace of PedagogiqueMetier.
+pub const PEDAGOGIQUE_NS: &str = "gouv.education.apogee.commun.servicesmetiers.PedagogiqueMetier";
 /// The namespace of OffreFormationMetier.
 pub const OFFRE_FORMATION_NS: &str =
     "gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier";
 
 /// The parameters of a call: name (without the leading `_` of the SOAP parameters) → value.
-/// Absent, empty and nil are the same: not given (§13 rule 8).
+/// Absent, empty and nil are the same: not given (§13 rule 8). A parameter given twice keeps
+/// its last value, except the repeated criteria ([`Operation::repeats`]), which keep them all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params(Vec<(String, String)>);
 
@@ -56,7 +61,9 @@ impl Params {
                 ));
             }
             if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-                out.retain(|(n, _): &(String, String)| n != bare);
+                if !op.repeats(bare) {
+                    out.retain(|(n, _): &(String, String)| n != bare);
+                }
                 out.push((bare.to_owned(), v.to_owned()));
             }
         }
@@ -68,6 +75,14 @@ impl Params {
         self.0
             .iter()
             .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in the order given.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
@@ -85,6 +100,9 @@ pub enum Answer {
     /// From the student register: the application finds the student by the key the
     /// parameters give, then the builder answers from its file ([`student`]).
     Student(student::StudentRead),
+    /// The students of the register that criteria select (`recupererListeEtudiants`,
+    /// [`student_list`]).
+    StudentList,
     /// Declared in the WSDL (so that JAX-WS clients built on AMUE's classes create their port,
     /// §14) but not served: a fault.
     NotServed,
@@ -138,6 +156,16 @@ impl Operation {
         }
     }
 
+    /// Whether the parameter `name` may be given several times: a list or repeated leaf of the
+    /// DTO parameter (`listEtapes`, `listComposante` …).
+    pub fn repeats(&self, name: &str) -> bool {
+        self.criteria.is_some_and(|dto| {
+            dto.fields
+                .iter()
+                .any(|f| f.name == name && (f.repeated || matches!(f.ty, dto::Ty::List(_))))
+        })
+    }
+
     /// Whether the gateway answers it.
     pub fn served(&self) -> bool {
         !matches!(self.answer, Answer::NotServed)
@@ -147,7 +175,7 @@ impl Operation {
     pub fn call(&self, referential: &Referential, params: &Params) -> Result<Vec<Obj>, Error> {
         match self.answer {
             Answer::Referential(f) => f(referential, params),
-            Answer::Student(_) => Err(Error::internal(format!(
+            Answer::Student(_) | Answer::StudentList => Err(Error::internal(format!(
                 "{} se répond depuis le registre des étudiants",
                 self.name
             ))),
@@ -438,7 +466,7 @@ macro_rules! student_op {
 use student as st;
 use student_types::{adm, etu};
 
-/// EtudiantMetier (§3): 4 operations served out of the 11 declared.
+/// EtudiantMetier (§3): 6 operations served out of the 11 declared.
 pub static ETUDIANT: ReadService = ReadService {
     name: "EtudiantMetier",
     namespace: ETUDIANT_NS,
@@ -494,9 +522,25 @@ pub static ETUDIANT: ReadService = ReadService {
             st::by_cod_etu,
             st::infos_adm_v4
         ),
-        not_served!("recupererListeEtudiants"),
+        Operation {
+            name: "recupererListeEtudiants",
+            request_message: "recupererListeEtudiantsRequest",
+            response_message: "recupererListeEtudiantsResponse",
+            response_wrapper: "recupererListeEtudiantsResponse",
+            return_element: "etudiant",
+            soap_params: &["_parametres"],
+            criteria: Some(&etu::EtudiantCritereDTO),
+            returns: Some(&etu::EtudiantDTO2),
+            answer: Answer::StudentList,
+            shape: Shape::Many,
+        },
         not_served!("recupererNumeroSecuriteSociale"),
-        not_served!("recupererTypeHebergement"),
+        op!(
+            "recupererTypeHebergement",
+            &["_code", "_temoinService", "_temoinAD"],
+            &etu::TypeHebergementDTO,
+            answer::type_hebergement
+        ),
     ],
 };
 
@@ -541,6 +585,37 @@ pub static ADMINISTRATIF: ReadService = ReadService {
     ],
 };
 
+/// PedagogiqueMetier (§5): `recupererContratPedagogiqueResultatVdiVet_v2` served out of the 5
+/// declared.
+pub static PEDAGOGIQUE: ReadService = ReadService {
+    name: "PedagogiqueMetier",
+    namespace: PEDAGOGIQUE_NS,
+    scope: Scope::EtudiantRead,
+    operations: &[
+        not_served!("mettreAJourNotesResultats"),
+        not_served!("recupererAnneesIPResultat"),
+        not_served!("recupererContratPedagogiqueResultatElpEpr_v6"),
+        student_op!(
+            "recupererContratPedagogiqueResultatVdiVet_v2",
+            "recupererContratPedagogiqueResultatVdiVet_v2Return",
+            &[
+                "_codEtu",
+                "_codAnu",
+                "_sourceRes",
+                "_etatDelib",
+                "_codSes",
+                "_typeRes",
+                "_codEtaIae",
+            ],
+            &student_types::ped::ContratPedagogiqueResultatVdiVetDTO2,
+            Many,
+            st::by_cod_etu,
+            pedagogique::contrats
+        ),
+        not_served!("recupererMaquetteReleveResultat"),
+    ],
+};
+
 /// The read services.
 pub static SERVICES: &[&ReadService] = &[
     &REFERENTIEL,
@@ -549,4 +624,5 @@ pub static SERVICES: &[&ReadService] = &[
     &OFFRE_FORMATION,
     &ETUDIANT,
     &ADMINISTRATIF,
+    &PEDAGOGIQUE,
 ];

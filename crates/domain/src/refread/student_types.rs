@@ -1,12 +1,12 @@
-//! The DTOs of EtudiantMetier (`soap-read-services.md` §3.8) and AdministratifMetier (§4.5), in
-//! XSD order, with their type namespaces. The two services have types of the same name with
-//! different children (`PaysDTO`, `DepartementDTO`, `EtablissementDTO`, `EtapeDTO` …): one module
+//! The DTOs of EtudiantMetier (`soap-read-services.md` §3.8), AdministratifMetier (§4.5) and
+//! PedagogiqueMetier (§5.3), in XSD order, with their type namespaces. The services have types of
+//! the same name with different children (`PaysDTO`, `DepartementDTO`, `EtablissementDTO`, `EtapeDTO` …): one module
 //! each, never shared.
 
 /// EtudiantMetier (`…etudiant.dto.transverse.commun.apogee.education.gouv`).
 #[allow(non_upper_case_globals)]
 pub mod etu {
-    use crate::refread::dto::{Dto, Field, ListTy, Ty, f, s};
+    use crate::refread::dto::{Dto, Field, ListTy, Ty, f, many, s};
     use crate::refread::types::{dto, dto_def, list, ns, tableau};
 
     macro_rules! d {
@@ -239,6 +239,206 @@ pub mod etu {
             s("loginAnnuaire"),
             s("numTelPortable"),
             s("annee"),
+        ]
+    );
+    d!(EtudiantCritereListeDTO, [s("code"), many("listVersion")]);
+    tableau!(
+        TABLEAU_DIPLOMES,
+        "TableauDiplomes",
+        "EtudiantCritereDTO",
+        "etudiant",
+        "item",
+        EtudiantCritereListeDTO
+    );
+    tableau!(
+        TABLEAU_ETAPES,
+        "TableauEtapes",
+        "EtudiantCritereDTO",
+        "etudiant",
+        "item",
+        EtudiantCritereListeDTO
+    );
+    d!(
+        EtudiantCritereDTO,
+        [
+            s("annee"),
+            list("listDiplomes", &TABLEAU_DIPLOMES),
+            list("listEtapes", &TABLEAU_ETAPES),
+            s("codeCollectionVET"),
+            s("codeGroupeVET"),
+            many("listELP"),
+            s("codeCollectionELP"),
+            s("codeGroupeELP"),
+            many("listEPR"),
+            many("listTypeHandicap"),
+            many("listSportifHautNiv"),
+            s("codeRegimeInscrETP"),
+            many("listSitSociale"),
+            s("sensEchInter"),
+            s("codeEchInter"),
+            many("listPaysEchInter"),
+            many("listTypeEtabFreq"),
+            s("maintienInscrAutreEtab"),
+            many("listCentreGestion"),
+            many("listComposante"),
+            many("listCIP"),
+            s("temValAcquisXP"),
+            s("temVesCii"),
+            s("temVapp"),
+            s("temPartInternational"),
+            s("etatThese"),
+            s("typeResultat"),
+            s("objetResultat"),
+        ]
+    );
+    d!(
+        EtudiantDTO2,
+        [
+            s("codEtu"),
+            s("nom"),
+            s("prenom"),
+            s("dateNaissance"),
+            s("numeroIne"),
+        ]
+    );
+    d!(
+        TypeHebergementDTO,
+        [
+            s("codTypeHebergement"),
+            s("libTypeHebergement"),
+            s("libWebTypeHebergement"),
+            s("temEnSveTypeHebergement"),
+            s("temMinTypeHebergement"),
+        ]
+    );
+}
+
+/// PedagogiqueMetier (`…pedagogique.dto.transverse.commun.apogee.education.gouv`, §5.3).
+#[allow(non_upper_case_globals)]
+pub mod ped {
+    use crate::refread::dto::{Dto, ListTy, Ty, f, s};
+    use crate::refread::types::{dto, dto_def, list, ns, tableau};
+
+    macro_rules! d {
+        ($name:ident, [$($field:expr),* $(,)?]) => {
+            dto_def!($name, "pedagogique", [$($field),*]);
+        };
+    }
+
+    d!(
+        DiplomeDTO,
+        [
+            s("codDip"),
+            f("codVrsVdi", Ty::Int),
+            s("libDip"),
+            s("libWebVdi"),
+            s("licVdi"),
+        ]
+    );
+    d!(
+        EtapeDTO2,
+        [
+            s("codEtp"),
+            f("codVrsVet", Ty::Int),
+            s("libEtp"),
+            s("libWebVet"),
+            s("temDipVet"),
+            s("libEtatIae"),
+        ]
+    );
+    d!(
+        GroupeVetElpDTO,
+        [s("codCol"), s("codGpe"), s("libDesOrgGpo"), s("libGpe")]
+    );
+    d!(MentionDTO, [s("codMen"), s("libMen")]);
+    d!(NatureResDTO, [s("codAdm"), s("libAdm")]);
+    d!(TypResultatDTO, [s("codNegTre"), s("codTre"), s("libTre")]);
+    d!(EtatDelibDTO, [s("codEtaAvc"), s("libEtaAvc")]);
+    d!(SessionDTO, [s("codSes"), s("libSes")]);
+    d!(
+        ResultatVetDTO,
+        [
+            f("barNotVet", Ty::Int),
+            dto("etatDelib", &EtatDelibDTO),
+            dto("mention", &MentionDTO),
+            dto("natureResultat", &NatureResDTO),
+            f("nbrCrdVet", Ty::Decimal),
+            f("nbrRngEtuVet", Ty::Int),
+            f("nbrRngEtuVetTot", Ty::Int),
+            f("notPntJurVet", Ty::Decimal),
+            s("notVet"),
+            dto("session", &SessionDTO),
+            dto("typResultat", &TypResultatDTO),
+        ]
+    );
+    d!(
+        ResultatVdiDTO,
+        [
+            f("barNotVdi", Ty::Int),
+            dto("etatDelib", &EtatDelibDTO),
+            dto("mention", &MentionDTO),
+            dto("natureResultat", &NatureResDTO),
+            f("nbrCrdVdi", Ty::Decimal),
+            f("nbrRngEtuVdi", Ty::Int),
+            f("nbrRngEtuVdiTot", Ty::Int),
+            f("notPntJurVdi", Ty::Decimal),
+            s("notVdi"),
+            dto("session", &SessionDTO),
+            dto("typResultat", &TypResultatDTO),
+        ]
+    );
+    tableau!(
+        TABLEAU_GROUPE_ETP_DTO,
+        "TableauGroupeEtpDto",
+        "EtapeResVdiVetDTO2",
+        "pedagogique",
+        "item",
+        GroupeVetElpDTO
+    );
+    tableau!(
+        TABLEAU_RESULTAT_VET_DTO,
+        "TableauResultatVetDto",
+        "EtapeResVdiVetDTO2",
+        "pedagogique",
+        "item",
+        ResultatVetDTO
+    );
+    d!(
+        EtapeResVdiVetDTO2,
+        [
+            s("codAnu"),
+            s("codTypIpe"),
+            s("libTypIpe"),
+            dto("etape", &EtapeDTO2),
+            list("groupes", &TABLEAU_GROUPE_ETP_DTO),
+            list("resultatVet", &TABLEAU_RESULTAT_VET_DTO),
+        ]
+    );
+    tableau!(
+        TABLEAU_ETAPE_RES_VDI_VET_DTO2,
+        "TableauEtapeResVdiVetDto2",
+        "ContratPedagogiqueResultatVdiVetDTO2",
+        "pedagogique",
+        "item",
+        EtapeResVdiVetDTO2
+    );
+    tableau!(
+        TABLEAU_RESULTAT_VDI_DTO,
+        "TableauResultatVdiDto",
+        "ContratPedagogiqueResultatVdiVetDTO2",
+        "pedagogique",
+        "item",
+        ResultatVdiDTO
+    );
+    d!(
+        ContratPedagogiqueResultatVdiVetDTO2,
+        [
+            s("annee"),
+            s("datObtVdi"),
+            s("datValDip"),
+            dto("diplome", &DiplomeDTO),
+            list("etapes", &TABLEAU_ETAPE_RES_VDI_VET_DTO2),
+            list("resultatVdi", &TABLEAU_RESULTAT_VDI_DTO),
         ]
     );
 }

@@ -1,5 +1,6 @@
 //! `EtudiantMetier` (§3): recupererIdentifiantsEtudiant_v2, recupererInfosAdmEtu_v4 and _v3,
-//! recupererAdressesEtudiant_v2; the 7 other 6.70 operations are declared and answer a fault
+//! recupererAdressesEtudiant_v2, recupererListeEtudiants, recupererTypeHebergement (from the
+//! referential); the 5 other 6.70 operations are declared and answer a fault
 //! (`soap-read-services.md`), answered from the student register by [`super::read`], scope
 //! `etudiant:read`.
 

@@ -10,6 +10,7 @@ pub mod geographie;
 pub mod lp;
 pub mod offre_formation;
 pub mod opi;
+pub mod pedagogique;
 pub mod pj;
 pub mod read;
 pub mod referentiel;
@@ -32,6 +33,7 @@ pub static SERVICES: &[&Service] = &[
     &offre_formation::SERVICE,
     &etudiant::SERVICE,
     &administratif::SERVICE,
+    &pedagogique::SERVICE,
 ];
 
 /// Registers the services under every base path.

@@ -227,6 +227,17 @@ const SOAP_READ: &[(&str, Scope, &[&str])] = &[
             "recupererIAEtapes_v3",
         ],
     ),
+    (
+        "PedagogiqueMetier",
+        Scope::EtudiantRead,
+        &[
+            "mettreAJourNotesResultats",
+            "recupererAnneesIPResultat",
+            "recupererContratPedagogiqueResultatElpEpr_v6",
+            "recupererContratPedagogiqueResultatVdiVet_v2",
+            "recupererMaquetteReleveResultat",
+        ],
+    ),
 ];
 
 /// The scope a SOAP operation needs, from the two tables.

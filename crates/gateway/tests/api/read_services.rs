@@ -23,6 +23,20 @@ pub(crate) struct Node {
     children: Vec<Node>,
 }
 
+impl Node {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) fn children(&self) -> &[Node] {
+        &self.children
+    }
+}
+
 pub(crate) fn parse(xml: &str) -> Result<Node, String> {
     let mut reader = NsReader::from_str(xml);
     let mut stack = vec![Node::default()];

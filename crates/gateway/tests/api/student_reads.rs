@@ -191,7 +191,7 @@ both_backends! {
             assert_eq!((status, &body["items"]), (200, &json!([])));
         }
         // Declared, not served.
-        let (status, body) = app.soap(ETU, envelope(ETU, "recupererInfosAdmEtu_v4", &[]).replace("recupererInfosAdmEtu_v4", "recupererListeEtudiants")).await?;
+        let (status, body) = app.soap(ETU, envelope(ETU, "recupererInfosAdmEtu_v4", &[]).replace("recupererInfosAdmEtu_v4", "recupererNumeroSecuriteSociale")).await?;
         assert_eq!(status, 500);
         assert!(body.contains("<faultstring>technical.parameter.noncoherentinput.operation</faultstring>"), "{body}");
         Ok(())
@@ -228,6 +228,203 @@ both_backends! {
         let journal: Value = app.get("/api/v1/journal?operation=recupererIdentifiantsEtudiant_v2").send().await?.json().await?;
         let text = journal.to_string();
         assert!(text.contains("10000003") && text.contains("esup-mdw"), "{journal}");
+        Ok(())
+    }
+}
+
+/// A `recupererListeEtudiants` envelope as JAX-WS sends it (§17.3): unset single criteria nil,
+/// `listEtapes`/`listDiplomes` one container with an item per code (its versions repeated),
+/// repeated leaves one element per value; from the REST twin's parameters (`CODE:VERSION`).
+fn liste_envelope(params: &[(&str, &str)]) -> String {
+    let mut inner = String::new();
+    let single = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    inner.push_str(&match single("annee") {
+        Some(y) => format!("<annee>{y}</annee>"),
+        None => "<annee xsi:nil=\"true\"/>".to_owned(),
+    });
+    for list in ["listDiplomes", "listEtapes"] {
+        let mut items: Vec<(String, Vec<String>)> = Vec::new();
+        for (_, v) in params.iter().filter(|(n, _)| *n == list) {
+            let (code, version) = v.split_once(':').map_or((*v, None), |(c, v)| (c, Some(v)));
+            match items.iter_mut().find(|(c, _)| c == code) {
+                Some((_, vs)) => vs.extend(version.map(str::to_owned)),
+                None => items.push((
+                    code.to_owned(),
+                    version.map(str::to_owned).into_iter().collect(),
+                )),
+            }
+        }
+        if items.is_empty() {
+            inner.push_str(&format!("<{list} xsi:nil=\"true\"/>"));
+            continue;
+        }
+        inner.push_str(&format!("<{list}>"));
+        for (code, versions) in items {
+            inner.push_str(&format!("<item><code>{code}</code>"));
+            for v in versions {
+                inner.push_str(&format!("<listVersion>{v}</listVersion>"));
+            }
+            inner.push_str("</item>");
+        }
+        inner.push_str(&format!("</{list}>"));
+    }
+    inner.push_str("<codeCollectionVET xsi:nil=\"true\"/><codeGroupeVET xsi:nil=\"true\"/>");
+    for leaf in ["listCentreGestion", "listComposante"] {
+        for (_, v) in params.iter().filter(|(n, _)| *n == leaf) {
+            inner.push_str(&format!("<{leaf}>{v}</{leaf}>"));
+        }
+    }
+    inner.push_str("<temVapp xsi:nil=\"true\"/><objetResultat xsi:nil=\"true\"/>");
+    format!(
+        r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><S:Body><ns2:recupererListeEtudiants xmlns:ns2="{ns}"><_parametres>{inner}</_parametres></ns2:recupererListeEtudiants></S:Body></S:Envelope>"#,
+        ns = apogee_domain::refread::ETUDIANT_NS
+    )
+}
+
+/// `recupererListeEtudiants` over both channels: the codEtu of the items, or the fault key.
+async fn liste(
+    app: &crate::helpers::TestApp,
+    params: &[(&str, &str)],
+) -> Result<Result<Vec<String>, String>, Box<dyn std::error::Error>> {
+    use crate::read_services::{find, parse, read};
+    let (status, body) = app.soap(ETU, liste_envelope(params)).await?;
+    let root = parse(&body)?;
+    let (rest_status, rest_body) = rest(app, ETU, "recupererListeEtudiants", params).await?;
+    if let Some(f) = find(&root, "faultstring") {
+        assert_eq!(status, 500);
+        assert_eq!(
+            rest_body["faultKey"].as_str(),
+            Some(f.text()),
+            "{params:?}: SOAP ≠ REST"
+        );
+        return Ok(Err(f.text().to_owned()));
+    }
+    assert_eq!((status, rest_status), (200, 200), "{body} {rest_body}");
+    let wrapper = find(&root, "recupererListeEtudiantsResponse").ok_or("no wrapper")?;
+    let mut items = Vec::new();
+    for (i, item) in wrapper.children().iter().enumerate() {
+        assert_eq!(item.name(), "etudiant", "the return element is etudiant");
+        items.push(read(
+            item,
+            &apogee_domain::refread::student_types::etu::EtudiantDTO2,
+            &format!("etudiant[{i}]"),
+        )?);
+    }
+    assert_eq!(
+        rest_body["items"],
+        Value::Array(items.clone()),
+        "{params:?}: SOAP ≠ REST"
+    );
+    Ok(Ok(items
+        .iter()
+        .filter_map(|i| i["codEtu"].as_str().map(str::to_owned))
+        .collect()))
+}
+
+both_backends! {
+    async fn the_students_of_a_year_and_etapes_diplomas_composantes(app) {
+        let all = ["10000001", "10000002", "10000003", "10000004", "22512345"];
+        let ufr = &all[..4];
+        assert_eq!(liste(app, &[("annee", "2025")]).await?, Ok(all.map(str::to_owned).to_vec()));
+        assert_eq!(liste(app, &[("annee", "2025"), ("listEtapes", "ETP01:1")]).await?, Ok(ufr.iter().map(|s| s.to_string()).collect()));
+        assert_eq!(liste(app, &[("annee", "2025"), ("listEtapes", "ETP01")]).await?, Ok(ufr.iter().map(|s| s.to_string()).collect()));
+        assert_eq!(liste(app, &[("annee", "2025"), ("listDiplomes", "DIP01:1")]).await?, Ok(ufr.iter().map(|s| s.to_string()).collect()));
+        assert_eq!(liste(app, &[("annee", "2025"), ("listComposante", "UFR"), ("listComposante", "INF")]).await?, Ok(ufr.iter().map(|s| s.to_string()).collect()));
+        assert_eq!(liste(app, &[("annee", "2025"), ("listCentreGestion", "CG1"), ("listEtapes", "ETP01:1"), ("listDiplomes", "DIP01")]).await?, Ok(ufr.iter().map(|s| s.to_string()).collect()));
+        // AND: a composante whose étapes have no student, a version nobody is in, another year.
+        let nobody = Err("technical.data.nullretrieve.etudiant".to_owned());
+        for params in [
+            vec![("annee", "2025"), ("listEtapes", "ETP01:1"), ("listComposante", "INF")],
+            vec![("annee", "2025"), ("listEtapes", "ETP01:2")],
+            vec![("annee", "2026"), ("listEtapes", "ETP01:1")],
+            vec![("annee", "2025"), ("listDiplomes", "NOPE")],
+        ] {
+            assert_eq!(liste(app, &params).await?, nobody, "{params:?}");
+        }
+        for (params, key) in [
+            (vec![("listEtapes", "ETP01:1")], "technical.parameter.noncoherentinput.anneeobligatoire"),
+            (vec![("annee", "2025"), ("listEtapes", "ETP01:v1")], "technical.parameter.noncoherentinput.listEtapes"),
+        ] {
+            assert_eq!(liste(app, &params).await?, Err(key.to_owned()), "{params:?}");
+        }
+        // Every field, as esup-siscol reads them.
+        let one = both_list_item(app).await?;
+        assert_eq!(one, json!({"codEtu": "10000001", "nom": "DUPONT", "prenom": "ALICE", "dateNaissance": "12/05/2004", "numeroIne": "2204123456R"}));
+        // A cancelled yearly enrolment leaves the student out: 10000004 in 2026 (no IAE there anyway) —
+        // and a new étape enrolment that year is not enough.
+        let res = app.put("/api/v1/etudiants/10000004").json(&json!({
+            "codEtu": 10000004, "ine": "2102345678W", "libNomPatInd": "PETIT", "libPr1Ind": "LOUIS", "dateNaiInd": "2002-07-08",
+            "inscriptionsAnnuelles": [{"codAnu": "2025", "etaIaa": "E"}, {"codAnu": "2026", "etaIaa": "A"}],
+            "inscriptionsEtapes": [{"codAnu": "2025", "codEtp": "ETP01", "codVrsVet": 1, "etaIae": "E", "etaPmtIae": "P"}, {"codAnu": "2026", "codEtp": "ETP01", "codVrsVet": 1, "etaIae": "E"}]
+        })).send().await?;
+        assert!(res.status().is_success(), "{}", res.text().await?);
+        assert_eq!(liste(app, &[("annee", "2026")]).await?, nobody);
+        Ok(())
+    }
+}
+
+async fn both_list_item(
+    app: &crate::helpers::TestApp,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let (_, body) = rest(
+        app,
+        ETU,
+        "recupererListeEtudiants",
+        &[("annee", "2025"), ("listEtapes", "ETP01:1")],
+    )
+    .await?;
+    Ok(body["items"][0].clone())
+}
+
+const PED: &str = "PedagogiqueMetier";
+
+both_backends! {
+    async fn accommodation_types_and_pedagogical_contracts(app) {
+        let all = both(app, ETU, "recupererTypeHebergement", &[]).await?;
+        let codes: Vec<&str> = all.iter().filter_map(|i| i["codTypeHebergement"].as_str()).collect();
+        assert_eq!(codes, ["1", "2", "3", "4", "5", "6", "7"]);
+        assert_eq!(all[3], json!({"codTypeHebergement": "4", "libTypeHebergement": "Domicile parental", "libWebTypeHebergement": "Domicile parental", "temEnSveTypeHebergement": "O", "temMinTypeHebergement": "N"}));
+        assert_eq!(both(app, ETU, "recupererTypeHebergement", &[("code", "6"), ("temoinService", "O"), ("temoinAD", "")]).await?.len(), 1);
+        fault(app, ETU, "recupererTypeHebergement", &[("code", "9")], "technical.data.nullretrieve.typeHebergement", 404).await?;
+        fault(app, ETU, "recupererTypeHebergement", &[("temoinService", "N")], "technical.data.nullretrieve.typeHebergement", 404).await?;
+        fault(app, ETU, "recupererTypeHebergement", &[("temoinAD", "O")], "technical.parameter.noncoherentinput.temoinAD", 400).await?;
+
+        // eCandidat's call: every demo student answered, as a student without results.
+        let ecandidat = |cod_etu| vec![("codEtu", cod_etu), ("codAnu", "toutes"), ("sourceRes", "Apogee"), ("etatDelib", "T"), ("codSes", "toutes"), ("typeRes", "tous"), ("codEtaIae", "E")];
+        for cod_etu in ["10000001", "10000002", "10000003", "10000004", "22512345"] {
+            let contracts = both(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &ecandidat(cod_etu)).await?;
+            for c in &contracts {
+                assert_eq!(c["resultatVdi"], json!([]), "no results stored: an empty container");
+                for e in c["etapes"].as_array().into_iter().flatten() {
+                    assert_eq!(e["codAnu"], "2025");
+                    assert!(e["etape"]["codVrsVet"].is_i64(), "never nil, an int");
+                    assert_eq!((&e["resultatVet"], &e["groupes"]), (&json!([]), &json!([])));
+                }
+            }
+        }
+        let c = both(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &ecandidat("10000001")).await?;
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0]["annee"], "2025");
+        assert_eq!(c[0]["diplome"], json!({"codDip": "DIP01", "codVrsVdi": 1, "libDip": "Licence démo", "libWebVdi": "Licence démo - version 1", "licVdi": null}));
+        assert_eq!(c[0]["etapes"][0]["etape"], json!({"codEtp": "ETP01", "codVrsVet": 1, "libEtp": "L1 démo", "libWebVet": "Licence 1re année (démo)", "temDipVet": null, "libEtatIae": "En cours"}));
+        assert_eq!((&c[0]["datObtVdi"], &c[0]["datValDip"]), (&Value::Null, &Value::Null));
+        // 22512345's VET is not linked to a diploma in the referential: a contract without diploma.
+        let c = both(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &[("codEtu", "22512345")]).await?;
+        assert_eq!((c.len(), &c[0]["diplome"]), (1, &Value::Null));
+        assert_eq!(c[0]["etapes"][0]["etape"]["codEtp"], "L1PSY1");
+
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &ecandidat("99999999"), "technical.data.nullretrieve.etudiant", 404).await?;
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &[("codEtu", "10000001"), ("codAnu", "2019")], "technical.data.nullretrieve.codAnu", 404).await?;
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &[("codEtu", "10000001"), ("codEtaIae", "A")], "technical.data.nullretrieve.findIAA", 404).await?;
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &[("codEtu", "1234567890")], "technical.parameter.noncoherentinput.codEtu", 400).await?;
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &[], "technical.parameter.noncoherentinput.codEtuobligatoire", 400).await?;
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &[("codEtu", "10000001"), ("sourceRes", "Pegase")], "technical.parameter.noncoherentinput.sourceRes", 400).await?;
+        // A student without any étape enrolment: the "no IA" fault eCandidat expects.
+        let res = app.put("/api/v1/etudiants/10000009").json(&json!({
+            "codEtu": 10000009, "libNomPatInd": "SANS", "libPr1Ind": "IA", "dateNaiInd": "2001-01-01"
+        })).send().await?;
+        assert!(res.status().is_success(), "{}", res.text().await?);
+        fault(app, PED, "recupererContratPedagogiqueResultatVdiVet_v2", &ecandidat("10000009"), "technical.data.nullretrieve.findIAA", 404).await?;
         Ok(())
     }
 }
