@@ -39,6 +39,17 @@ pub fn at_line(mut err: Error, line: u64) -> Error {
     err
 }
 
+/// The delimiter of a CSV file: `;` when its first line has more `;` than `,`, else `,`.
+pub fn sniff_delimiter<R: BufRead>(input: &mut R) -> Result<u8, Error> {
+    let buf = input
+        .fill_buf()
+        .map_err(|e| file_error(format!("Lecture impossible : {e}")))?;
+    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
+    let commas = first_line.iter().filter(|b| **b == b',').count();
+    let semis = first_line.iter().filter(|b| **b == b';').count();
+    Ok(if semis > commas { b';' } else { b',' })
+}
+
 /// One data row of a CSV table.
 #[derive(Debug)]
 pub struct Row {
@@ -59,17 +70,7 @@ pub fn read_csv<R: Read>(
 ) -> Result<impl Iterator<Item = Row>, Error> {
     let (counted, locator) = crate::lines::LineCounter::new(input);
     let mut buffered = std::io::BufReader::new(counted);
-    let first = buffered
-        .fill_buf()
-        .map_err(|e| file_error(format!("Lecture impossible : {e}")))?;
-    let first_line = first.split(|b| *b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.iter().filter(|b| **b == b';').count()
-        > first_line.iter().filter(|b| **b == b',').count()
-    {
-        b';'
-    } else {
-        b','
-    };
+    let delimiter = sniff_delimiter(&mut buffered)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)

@@ -223,14 +223,7 @@ pub fn parse_record(
     }
 }
 
-fn file_error(message: String) -> Error {
-    Error::validation(vec![FieldError::new(
-        FaultKey::noncoherent("fichier"),
-        "FICHIER_FORMAT",
-        None,
-        message,
-    )])
-}
+use crate::table::file_error;
 
 /// Maps a CSV header to the table's columns: for each column, the index of its header cell.
 /// Unknown headers and missing mandatory columns (those without default) reject the file.
@@ -279,7 +272,7 @@ pub fn read_csv<R: Read>(
 ) -> Result<impl Iterator<Item = ParsedRow>, Error> {
     let (counted, locator) = crate::lines::LineCounter::new(input);
     let mut buffered = std::io::BufReader::new(counted);
-    let delimiter = sniff_delimiter(&mut buffered)?;
+    let delimiter = crate::table::sniff_delimiter(&mut buffered)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -338,16 +331,6 @@ pub fn read_csv<R: Read>(
             .map_err(|errs| errs.into_iter().map(|e| e.at_line(line)).collect());
         Some(ParsedRow { line, result })
     }))
-}
-
-fn sniff_delimiter<R: std::io::BufRead>(input: &mut R) -> Result<u8, Error> {
-    let buf = input
-        .fill_buf()
-        .map_err(|e| file_error(format!("Lecture impossible : {e}")))?;
-    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
-    let commas = first_line.iter().filter(|b| **b == b',').count();
-    let semis = first_line.iter().filter(|b| **b == b';').count();
-    Ok(if semis > commas { b';' } else { b',' })
 }
 
 /// Parses a JSON array of objects (DTO names, tolerant matching). Unknown keys reject the row.

@@ -19,8 +19,9 @@ both_backends! {
         assert_eq!(res.status(), 401);
         let me: Value = app.http.get(app.url("/api/v1/me")).basic_auth("admin", Some(&app.admin_token)).send().await?.json().await?;
         assert_eq!(me["client"], "admin");
-        assert_eq!(me["scopes"].as_array().map(Vec::len), Some(12));
+        assert_eq!(me["scopes"].as_array().map(Vec::len), Some(13));
         assert!(me["scopes"].as_array().is_some_and(|s| s.iter().any(|v| v == "etudiant:read")), "{me}");
+        assert!(me["scopes"].as_array().is_some_and(|s| s.iter().any(|v| v == "ia:write")), "{me}");
         Ok(())
     }
 }
@@ -37,6 +38,13 @@ both_backends! {
         let res = app.http.put(app.url("/api/v1/referential/etapes")).bearer_auth(&reader)
             .header("content-type", "text/csv").body("codEtp,libEtp\nX,y\n").send().await?;
         assert_eq!(res.status(), 403);
+        // Reading students does not enrol them.
+        let student_reader = app.client_with("scolarite", "etudiant:read lp:write").await;
+        let res = app.http.post(app.url("/api/v1/inscriptions")).bearer_auth(&student_reader)
+            .json(&serde_json::json!({"codEtu": "10000001", "codAnu": "2026", "codEtp": "ETP01", "codVrsVet": 1})).send().await?;
+        assert_eq!(res.status(), 403);
+        let body: Value = res.json().await?;
+        assert_eq!(body["faultKey"], "technical.security.forbidden.ia:write");
         let auditor = app.client_with("auditeur", "journal:read").await;
         let res = app.http.get(app.url("/api/v1/journal")).bearer_auth(&auditor).send().await?;
         assert_eq!(res.status(), 200);

@@ -96,6 +96,14 @@ const REST: &[(&str, &str, Need)] = &[
     ("POST", "/api/v1/etudiants/batch", s(Scope::LpWrite)),
     ("PUT", "/api/v1/etudiants/{codEtu}", s(Scope::LpWrite)),
     ("GET", "/api/v1/etudiants/{codEtu}", s(Scope::LpRead)),
+    ("POST", "/api/v1/inscriptions", s(Scope::IaWrite)),
+    ("POST", "/api/v1/inscriptions/batch", s(Scope::IaWrite)),
+    ("DELETE", "/api/v1/inscriptions/{codEtu}/{codAnu}", s(Scope::IaWrite)),
+    (
+        "DELETE",
+        "/api/v1/inscriptions/{codEtu}/{codAnu}/{codEtp}/{codVrsVet}",
+        s(Scope::IaWrite),
+    ),
     (
         "PUT",
         "/api/v1/etudiants/{codEtu}/pj/{codAnu}/{codTpj}",
