@@ -2,7 +2,7 @@
 /**
  * Real-client interop test: PHP SoapClient against a live gateway's read services
  * (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier, and EtudiantMetier,
- * AdministratifMetier on the demo students).
+ * AdministratifMetier, PedagogiqueMetier on the demo students).
  *
  * Usage:
  *     php php_ref.php BASE USER SECRET        e.g. php php_ref.php http://127.0.0.1:8080 admin apg_…
@@ -27,6 +27,7 @@ const NS = [
     'OffreFormationMetier' => 'gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier',
     'EtudiantMetier' => 'gouv.education.apogee.commun.servicesmetiers.EtudiantMetier',
     'AdministratifMetier' => 'gouv.education.apogee.commun.servicesmetiers.AdministratifMetier',
+    'PedagogiqueMetier' => 'gouv.education.apogee.commun.servicesmetiers.PedagogiqueMetier',
 ];
 
 final class Checks
@@ -112,7 +113,12 @@ $se = ['codAnu' => '', 'codComposanteVdi' => '', 'codDip' => 'tous', 'codElp' =>
     'temOuvertRecrutement' => ''];
 $idAll = ['_codEtu' => '', '_codInd' => '', '_numINE' => '2204123456R', '_numBoursier' => '', '_codOPI' => '',
     '_nom' => '', '_prenom' => '', '_dateNaiss' => '', '_temoinRecupAnnu' => ''];
-// [service, operation, return element, parameters, code child, [path => expected]]
+$liste = ['annee' => '2025', 'listEtapes' => ['item' => [['code' => 'ETP01', 'listVersion' => ['1']]]],
+    'listComposante' => 'UFR'];
+$ped = ['_codEtu' => '10000001', '_codAnu' => 'toutes', '_sourceRes' => 'Apogee', '_etatDelib' => 'T',
+    '_codSes' => 'toutes', '_typeRes' => 'tous', '_codEtaIae' => 'E'];
+// [service, operation, return element, parameters, code child, [path => expected], REST query
+// when it is not the parameters]
 $calls = [
     ['ReferentielMetier', 'recupererCGE', 'recupererCGEReturn', ['_codCge' => '', '_temoinEnService' => ''], 'codCge',
         ['0.codCge' => 'CG1', '1.libCge' => 'Centre de gestion démo 2']],
@@ -159,10 +165,22 @@ $calls = [
     ['AdministratifMetier', 'recupererIAEtapes_v3', 'recupererIAEtapes_v3Return',
         ['_codEtu' => '10000001', '_annee' => '', '_etatIAA' => '', '_etatIAE' => ''], 'anneeIAE',
         ['0.etape.codeEtp' => 'ETP01', '0.diplome.codeDiplome' => 'DIP01', '0.inscriptionPayee' => 'Paiement effectué']],
+    ['EtudiantMetier', 'recupererListeEtudiants', 'etudiant', ['_parametres' => $liste], 'codEtu',
+        ['0.codEtu' => '10000001', '0.prenom' => 'ALICE', '0.dateNaissance' => '12/05/2004', '3.codEtu' => '10000004'],
+        ['annee' => '2025', 'listEtapes' => 'ETP01:1', 'listComposante' => 'UFR']],
+    ['EtudiantMetier', 'recupererTypeHebergement', 'recupererTypeHebergementReturn',
+        ['_code' => '', '_temoinService' => '', '_temoinAD' => ''], 'codTypeHebergement',
+        ['0.codTypeHebergement' => '1', '3.libWebTypeHebergement' => 'Domicile parental']],
+    ['PedagogiqueMetier', 'recupererContratPedagogiqueResultatVdiVet_v2', 'recupererContratPedagogiqueResultatVdiVet_v2Return',
+        $ped, 'annee',
+        ['0.annee' => '2025', '0.diplome.codVrsVdi' => 1, '0.etapes.item.codAnu' => '2025',
+         '0.etapes.item.etape.codEtp' => 'ETP01', '0.etapes.item.etape.codVrsVet' => 1,
+         '0.etapes.item.etape.libWebVet' => 'Licence 1re année (démo)']],
 ];
 
 $ck = new Checks();
-foreach ($calls as [$service, $op, $return, $params, $code, $expected]) {
+foreach ($calls as $call) {
+    [$service, $op, $return, $params, $code, $expected] = $call;
     $label = "$service.$op";
     try {
         $res = $clients[$service]->__soapCall($op, [$params]);
@@ -177,8 +195,8 @@ foreach ($calls as [$service, $op, $return, $params, $code, $expected]) {
         $ck->check($value === $want, "$label $path = " . json_encode($want, JSON_UNESCAPED_UNICODE),
             'got ' . json_encode($value, JSON_UNESCAPED_UNICODE));
     }
-    $query = [];
-    foreach ($op === 'recupererSE_v4' ? $se : $params as $k => $v) {
+    $query = $call[6] ?? [];
+    foreach (isset($call[6]) ? [] : ($op === 'recupererSE_v4' ? $se : $params) as $k => $v) {
         if ($v !== '') {
             $query[ltrim($k, '_')] = $v;
         }
@@ -206,6 +224,14 @@ $faults = [
     ['EtudiantMetier', 'recupererInfosAdmEtu_v4', ['_codEtu' => '99999999'], 'technical.data.nullretrieve.etudiant'],
     ['AdministratifMetier', 'recupererIAEtapes_v3', ['_codEtu' => '10000001', '_annee' => '2019', '_etatIAA' => '', '_etatIAE' => ''],
         'technical.data.nullretrieve.findIAE'],
+    ['EtudiantMetier', 'recupererListeEtudiants', ['_parametres' => array_merge($liste, ['annee' => '2019'])],
+        'technical.data.nullretrieve.etudiant'],
+    ['EtudiantMetier', 'recupererTypeHebergement', ['_code' => '9', '_temoinService' => '', '_temoinAD' => ''],
+        'technical.data.nullretrieve.typeHebergement'],
+    ['PedagogiqueMetier', 'recupererContratPedagogiqueResultatVdiVet_v2', array_merge($ped, ['_codAnu' => '2019']),
+        'technical.data.nullretrieve.codAnu'],
+    ['PedagogiqueMetier', 'recupererContratPedagogiqueResultatVdiVet_v2', array_merge($ped, ['_codEtu' => '99999999']),
+        'technical.data.nullretrieve.etudiant'],
 ];
 foreach ($faults as [$service, $op, $params, $key]) {
     try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-client interop test: zeep (Python) against a live gateway's read services
 (ReferentielMetier, GeographieMetier, ScolariteMetier, OffreFormationMetier, and EtudiantMetier,
-AdministratifMetier on the demo students).
+AdministratifMetier, PedagogiqueMetier on the demo students).
 
 Usage:
     python3 zeep_ref.py BASE NAME SECRET        e.g. python3 zeep_ref.py http://127.0.0.1:8080 admin apg_…
@@ -35,7 +35,13 @@ NS = {
     "OffreFormationMetier": "gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier",
     "EtudiantMetier": "gouv.education.apogee.commun.servicesmetiers.EtudiantMetier",
     "AdministratifMetier": "gouv.education.apogee.commun.servicesmetiers.AdministratifMetier",
+    "PedagogiqueMetier": "gouv.education.apogee.commun.servicesmetiers.PedagogiqueMetier",
 }
+# eCandidat's call of the pedagogical contracts (soap-read-services.md §5.2).
+PED_ECANDIDAT = {"_codEtu": "10000001", "_codAnu": "toutes", "_sourceRes": "Apogee", "_etatDelib": "T",
+                 "_codSes": "toutes", "_typeRes": "tous", "_codEtaIae": "E"}
+LISTE_ETP01 = {"annee": "2025", "listEtapes": {"item": [{"code": "ETP01", "listVersion": ["1"]}]},
+               "listComposante": ["UFR", "INF"]}
 ID_ALL = {"_codEtu": "", "_codInd": "", "_numINE": "", "_numBoursier": "", "_codOPI": "", "_nom": "",
           "_prenom": "", "_dateNaiss": "", "_temoinRecupAnnu": ""}
 SE_ALL = {"codAnu": None, "codComposanteVdi": None, "codDip": "tous", "codElp": "aucun", "codEtp": "tous",
@@ -101,6 +107,20 @@ CALLS = [
      [("0.etape.codeEtp", "ETP01"), ("0.etape.versionEtp", "1"), ("0.composante.codComposante", "UFR"),
       ("0.codeInscriptionPayee", "P"), ("0.inscriptionPayee", "Paiement effectué")],
      {"codEtu": "10000001", "annee": "2025", "etatIAA": "E", "etatIAE": "E"}),
+    # The students of étape ETP01 v1 in composante UFR or INF in 2025 (esup-siscol's call).
+    ("EtudiantMetier", "recupererListeEtudiants", {"_parametres": LISTE_ETP01},
+     [("0.codEtu", "10000001"), ("0.nom", "DUPONT"), ("0.dateNaissance", "12/05/2004"), ("0.numeroIne", "2204123456R"),
+      ("3.codEtu", "10000004")],
+     {"annee": "2025", "listEtapes": "ETP01:1", "listComposante": ["UFR", "INF"]}),
+    # esup-mdw: every parameter unset, the whole list.
+    ("EtudiantMetier", "recupererTypeHebergement", {"_code": "", "_temoinService": "", "_temoinAD": ""},
+     [("0.codTypeHebergement", "1"), ("6.libWebTypeHebergement", "Autre mode d'hébergement")], {}),
+    ("PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", PED_ECANDIDAT,
+     [("0.annee", "2025"), ("0.diplome.codDip", "DIP01"), ("0.diplome.codVrsVdi", 1),
+      ("0.etapes.item.0.codAnu", "2025"), ("0.etapes.item.0.etape.codEtp", "ETP01"),
+      ("0.etapes.item.0.etape.codVrsVet", 1), ("0.etapes.item.0.etape.libWebVet", "Licence 1re année (démo)"),
+      ("0.resultatVdi", None)],
+     {k[1:]: v for k, v in PED_ECANDIDAT.items()}),
 ]
 
 # (service, operation, keyword arguments, fault key)
@@ -119,6 +139,14 @@ FAULTS = [
      "technical.data.nullretrieve.etudiant"),
     ("AdministratifMetier", "recupererIAEtapes_v3", {"_codEtu": "10000001", "_annee": "2019", "_etatIAA": "", "_etatIAE": ""},
      "technical.data.nullretrieve.findIAE"),
+    ("EtudiantMetier", "recupererListeEtudiants", {"_parametres": dict(LISTE_ETP01, annee="2019")},
+     "technical.data.nullretrieve.etudiant"),
+    ("EtudiantMetier", "recupererTypeHebergement", {"_code": "9", "_temoinService": "", "_temoinAD": ""},
+     "technical.data.nullretrieve.typeHebergement"),
+    ("PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", dict(PED_ECANDIDAT, _codAnu="2019"),
+     "technical.data.nullretrieve.codAnu"),
+    ("PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", dict(PED_ECANDIDAT, _codEtu="99999999"),
+     "technical.data.nullretrieve.etudiant"),
 ]
 
 
