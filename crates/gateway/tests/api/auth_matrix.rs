@@ -98,7 +98,11 @@ const REST: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/etudiants/{codEtu}", s(Scope::LpRead)),
     ("POST", "/api/v1/inscriptions", s(Scope::IaWrite)),
     ("POST", "/api/v1/inscriptions/batch", s(Scope::IaWrite)),
-    ("DELETE", "/api/v1/inscriptions/{codEtu}/{codAnu}", s(Scope::IaWrite)),
+    (
+        "DELETE",
+        "/api/v1/inscriptions/{codEtu}/{codAnu}",
+        s(Scope::IaWrite),
+    ),
     (
         "DELETE",
         "/api/v1/inscriptions/{codEtu}/{codAnu}/{codEtp}/{codVrsVet}",
