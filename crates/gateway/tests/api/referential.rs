@@ -21,7 +21,7 @@ both_backends! {
         let res = app.get("/api/v1/referential/etapes?colonne=x").send().await?;
         assert_eq!(res.status(), 400);
         let tables: Value = app.get("/api/v1/referential").send().await?.json().await?;
-        assert_eq!(tables["tables"].as_array().map(Vec::len), Some(39));
+        assert_eq!(tables["tables"].as_array().map(Vec::len), Some(40));
         Ok(())
     }
 }
