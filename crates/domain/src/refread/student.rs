@@ -267,6 +267,25 @@ fn label(r: &Referential, table: &str, key: Option<&str>, col: &str) -> Val {
         .as_deref())
 }
 
+/// A block of `dto` with the code in `code_field` and, in `label_field`, the column `col` of the
+/// referential row of `table` the code names; an empty block without a code.
+fn named(
+    r: &Referential,
+    dto: &'static Dto,
+    code: Option<&str>,
+    code_field: &str,
+    (label_field, table, col): (&str, &str, &str),
+) -> Val {
+    coded(
+        dto,
+        code,
+        &[
+            (code_field, opt(code)),
+            (label_field, label(r, table, code, col)),
+        ],
+    )
+}
+
 /// A block with its code and label, or an empty block without a code.
 fn coded(dto: &'static Dto, code: Option<&str>, pairs: &[(&str, Val)]) -> Val {
     match code {
@@ -293,35 +312,32 @@ fn bac_item(b: &Bac, r: &Referential, v4: bool) -> Obj {
     .set("codBac", opt(b.cod_bac.as_deref()))
     .set(
         "departementBac",
-        coded(
+        named(
+            r,
             &etu::DepartementCourtDTO,
             dep,
-            &[
-                ("codeDept", opt(dep)),
-                ("libDept", label(r, "departements", dep, "libDep")),
-            ],
+            "codeDept",
+            ("libDept", "departements", "libDep"),
         ),
     )
     .set(
         "etbBac",
-        coded(
+        named(
+            r,
             &etu::EtablissementDTO,
             etb,
-            &[
-                ("codeEtb", opt(etb)),
-                ("libEtb", label(r, "etablissements", etb, "libEtb")),
-            ],
+            "codeEtb",
+            ("libEtb", "etablissements", "libEtb"),
         ),
     )
     .set(
         "mentionBac",
-        coded(
+        named(
+            r,
             &etu::MentionNivBacDTO,
             mnb,
-            &[
-                ("codMention", opt(mnb)),
-                ("libMention", label(r, "mentions-bac", mnb, "libMnb")),
-            ],
+            "codMention",
+            ("libMention", "mentions-bac", "libMnb"),
         ),
     )
     .set(
@@ -393,13 +409,12 @@ fn infos_adm(f: &StudentFile, r: &Referential, dto: &'static Dto, v4: bool) -> O
         )
         .set(
             "etbPremiereInscUniv",
-            coded(
+            named(
+                r,
                 &etu::EtablissementDTO,
                 etb,
-                &[
-                    ("codeEtb", opt(etb)),
-                    ("libEtb", label(r, "etablissements", etb, "libEtb")),
-                ],
+                "codeEtb",
+                ("libEtb", "etablissements", "libEtb"),
             ),
         )
         .set(
@@ -412,13 +427,12 @@ fn infos_adm(f: &StudentFile, r: &Referential, dto: &'static Dto, v4: bool) -> O
         .set("libVilleNaissance", opt(d.lib_vil_nai_etu.as_deref()))
         .set(
             "nationaliteDTO",
-            coded(
+            named(
+                r,
                 &etu::NationaliteDTO,
                 nat,
-                &[
-                    ("codeNationalite", opt(nat)),
-                    ("libNationalite", label(r, "pays", nat, "libNat")),
-                ],
+                "codeNationalite",
+                ("libNationalite", "pays", "libNat"),
             ),
         )
         .set("nomPatronymique", txt(&f.nom_pat))
@@ -427,13 +441,12 @@ fn infos_adm(f: &StudentFile, r: &Referential, dto: &'static Dto, v4: bool) -> O
         .set("numeroINE", opt(f.ine.as_deref()))
         .set(
             "paysNaissance",
-            coded(
+            named(
+                r,
                 &etu::PaysDTO,
                 pays,
-                &[
-                    ("codPay", opt(pays)),
-                    ("libPay", label(r, "pays", pays, "libPay")),
-                ],
+                "codPay",
+                ("libPay", "pays", "libPay"),
             ),
         )
         .set("prenom1", txt(&f.prenom1))
@@ -533,13 +546,12 @@ fn address(a: Option<&Adresse>, r: &Referential) -> Val {
             ("numTel", opt(a.num_tel.as_deref())),
             (
                 "pays",
-                coded(
+                named(
+                    r,
                     &etu::PaysDTO,
                     pay,
-                    &[
-                        ("codPay", opt(pay)),
-                        ("libPay", label(r, "pays", pay, "libPay")),
-                    ],
+                    "codPay",
+                    ("libPay", "pays", "libPay"),
                 ),
             ),
         ],
