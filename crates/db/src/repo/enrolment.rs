@@ -14,12 +14,7 @@ use diesel::prelude::*;
 
 /// Serialises the enrolments of one person on PostgreSQL (SQLite writes are serial already).
 pub fn lock(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(format!("inscription|{key}"))
-            .execute(c)?;
-    }
-    Ok(())
+    crate::repo::students::lock(conn, &format!("inscription|{key}"))
 }
 
 /// The next free student number of the range `first..=last`: the range's counter moves past

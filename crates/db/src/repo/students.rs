@@ -60,8 +60,9 @@ pub struct StudentApplied {
     pub warnings: Vec<Warning>,
 }
 
-/// Serialises writes of the same student on PostgreSQL; SQLite writes are serial already.
-fn lock(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
+/// Serialises writes of the same key on PostgreSQL (a transaction-scoped advisory lock); SQLite
+/// writes are serial already.
+pub(crate) fn lock(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
     if let AnyConnection::Postgresql(c) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind::<diesel::sql_types::Text, _>(key)
