@@ -175,6 +175,7 @@ fn create_student(
         inscriptions_annuelles: None,
         inscriptions_etapes: None,
         blocages: None,
+        dossier: None,
         warnings: Vec::new(),
     };
     let applied = students_repo::upsert(conn, &intake, call.actor())?;

@@ -375,6 +375,128 @@ pub fn check(c: &mut Checker, d: &Dossier, p: &str) -> Dossier {
     out
 }
 
+/// The optional CSV columns of the file in a student batch (`POST /api/v1/etudiants/batch`),
+/// after the identity and enrolment columns: the scalar columns under their JSON names, one bac
+/// (`bac.…`), the fixed address (`adresseFixe.…`) and one annual address (`adresseAnnuelle.…`).
+/// A file without them loads as before; NDJSON carries any number of bacs and annual addresses.
+pub const CSV_COLUMNS: &[&str] = &[
+    "codSexEtu",
+    "libPr2Ind",
+    "libPr3Ind",
+    "codPayNat",
+    "codTypDepPayNai",
+    "codDepPayNai",
+    "codComNai",
+    "libVilNaiEtu",
+    "temDateNaiRel",
+    "adrMail",
+    "numTelPor",
+    "codFam",
+    "codSim",
+    "codThp",
+    "daaEnsSup",
+    "daaEntEtb",
+    "daaEtb",
+    "daaEtrSup",
+    "codEtbPreUniv",
+    "temBoursier",
+    "bac.codBac",
+    "bac.daaObtBac",
+    "bac.codMnb",
+    "bac.codEtb",
+    "bac.codDep",
+    "bac.codTpe",
+    "bac.codSpe1Bac",
+    "bac.codSpe2Bac",
+    "adresseFixe.libAd1",
+    "adresseFixe.libAd2",
+    "adresseFixe.libAd3",
+    "adresseFixe.libAde",
+    "adresseFixe.codBdi",
+    "adresseFixe.codCom",
+    "adresseFixe.codPay",
+    "adresseFixe.numTel",
+    "adresseAnnuelle.codAnu",
+    "adresseAnnuelle.libAd1",
+    "adresseAnnuelle.libAd2",
+    "adresseAnnuelle.libAd3",
+    "adresseAnnuelle.libAde",
+    "adresseAnnuelle.codBdi",
+    "adresseAnnuelle.codCom",
+    "adresseAnnuelle.codPay",
+    "adresseAnnuelle.numTel",
+    "adresseAnnuelle.codThb",
+];
+
+/// The address of the eight (nine with `codThb`) cells from `at`, if any is set.
+fn adresse_cells(cell: &impl Fn(usize) -> Option<String>, at: usize, thb: bool) -> Option<Adresse> {
+    let a = Adresse {
+        lib_ad1: cell(at),
+        lib_ad2: cell(at + 1),
+        lib_ad3: cell(at + 2),
+        lib_ade: cell(at + 3),
+        cod_bdi: cell(at + 4),
+        cod_com: cell(at + 5),
+        cod_pay: cell(at + 6),
+        num_tel: cell(at + 7),
+        cod_thb: if thb { cell(at + 8) } else { None },
+    };
+    (a != Adresse::default()).then_some(a)
+}
+
+/// The file of a CSV row's [`CSV_COLUMNS`] cells (in that order), or `None` when every cell is
+/// empty: the stored file is then kept, as an absent `dossier` in JSON.
+pub fn from_cells(cells: &[Option<&str>]) -> Option<Dossier> {
+    if cells.iter().all(|c| present(*c).is_none()) {
+        return None;
+    }
+    let cell = |i: usize| present(cells.get(i).copied().flatten()).map(str::to_owned);
+    let bac = Bac {
+        cod_bac: cell(20),
+        daa_obt_bac: cell(21),
+        cod_mnb: cell(22),
+        cod_etb: cell(23),
+        cod_dep: cell(24),
+        cod_tpe: cell(25),
+        cod_spe1_bac: cell(26),
+        cod_spe2_bac: cell(27),
+        ..Bac::default()
+    };
+    let annual = adresse_cells(&cell, 37, true);
+    Some(Dossier {
+        cod_sex_etu: cell(0),
+        lib_pr2_ind: cell(1),
+        lib_pr3_ind: cell(2),
+        cod_pay_nat: cell(3),
+        cod_typ_dep_pay_nai: cell(4),
+        cod_dep_pay_nai: cell(5),
+        cod_com_nai: cell(6),
+        lib_vil_nai_etu: cell(7),
+        tem_date_nai_rel: cell(8),
+        adr_mail: cell(9),
+        num_tel_por: cell(10),
+        cod_fam: cell(11),
+        cod_sim: cell(12),
+        cod_thp: cell(13),
+        daa_ens_sup: cell(14),
+        daa_ent_etb: cell(15),
+        daa_etb: cell(16),
+        daa_etr_sup: cell(17),
+        cod_etb_pre_univ: cell(18),
+        tem_boursier: cell(19),
+        cod_opi_int_epo: None,
+        bacs: (bac != Bac::default()).then_some(bac).into_iter().collect(),
+        adresse_fixe: adresse_cells(&cell, 28, false),
+        adresses_annuelles: (annual.is_some() || cell(36).is_some())
+            .then(|| AdresseAnnuelle {
+                cod_anu: cell(36),
+                adresse: annual.unwrap_or_default(),
+            })
+            .into_iter()
+            .collect(),
+    })
+}
+
 impl Dossier {
     /// The annual address of `cod_anu`, or of the latest year when `None`.
     pub fn adresse_annuelle(&self, cod_anu: Option<&str>) -> Option<&AdresseAnnuelle> {
@@ -423,6 +545,42 @@ mod tests {
             Some("1 rue A".to_owned())
         );
         Ok(())
+    }
+
+    #[test]
+    fn csv_cells_make_a_file_or_none() {
+        assert_eq!(
+            from_cells(&[None, Some(" ")]),
+            None,
+            "no file: the stored one is kept"
+        );
+        let mut cells = vec![None; CSV_COLUMNS.len()];
+        let at = |name: &str| {
+            CSV_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .unwrap_or(usize::MAX)
+        };
+        cells[at("codSexEtu")] = Some("F");
+        cells[at("bac.codBac")] = Some("S");
+        cells[at("bac.codSpe2Bac")] = Some("D002");
+        cells[at("adresseFixe.libAd1")] = Some("1 rue A");
+        cells[at("adresseFixe.numTel")] = Some("0300000000");
+        cells[at("adresseAnnuelle.codAnu")] = Some("2025");
+        cells[at("adresseAnnuelle.codThb")] = Some("4");
+        let f = from_cells(&cells).unwrap_or_default();
+        assert_eq!(f.cod_sex_etu.as_deref(), Some("F"));
+        assert_eq!(f.bacs[0].cod_bac.as_deref(), Some("S"));
+        assert_eq!(f.bacs[0].cod_spe2_bac.as_deref(), Some("D002"));
+        let fixe = f.adresse_fixe.clone().unwrap_or_default();
+        assert_eq!(
+            (fixe.lib_ad1.as_deref(), fixe.num_tel.as_deref()),
+            (Some("1 rue A"), Some("0300000000"))
+        );
+        let a = f
+            .adresse_annuelle(Some("2025"))
+            .map(|a| a.adresse.cod_thb.clone());
+        assert_eq!(a, Some(Some("4".to_owned())));
     }
 
     #[test]

@@ -235,7 +235,8 @@ fn replace_lists(
 }
 
 /// Upserts one validated student on `codEtu`: identity replaced (an absent INE clears the stored
-/// one, with warning `INE_EFFACE`), lists replaced when sent, kept when absent. Never a duplicate.
+/// one, with warning `INE_EFFACE`), lists and file replaced when sent, kept when absent. Never a
+/// duplicate.
 pub fn upsert(
     conn: &mut AnyConnection,
     s: &EtudiantIntake,
@@ -269,6 +270,9 @@ pub fn upsert(
                 return Err(Error::internal("séquence COD_IND épuisée (99 999 999)").into());
             }
             replace_lists(conn, id, s, true, actor)?;
+            if let Some(d) = &s.dossier {
+                crate::repo::dossier::replace(conn, id, d, None, actor)?;
+            }
             status = "created";
             id
         }
@@ -298,7 +302,11 @@ pub fn upsert(
                     .execute(conn)?;
             }
             let lists = replace_lists(conn, row.cod_ind, s, false, actor)?;
-            if !same || lists {
+            let file = match &s.dossier {
+                Some(d) => crate::repo::dossier::replace(conn, row.cod_ind, d, None, actor)?,
+                None => false,
+            };
+            if !same || lists || file {
                 diesel::update(et::table.find(row.cod_ind))
                     .set((
                         et::updated_at.eq(actor.now),

@@ -8,6 +8,7 @@ use crate::ine::{self, IneFamily, IneValidity};
 use crate::opi::Warning;
 use crate::opi::check::Checker;
 use crate::opi::rules::match_key;
+use crate::student::{self, Dossier};
 use crate::text::present;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,10 @@ pub struct EtudiantDto {
     /// Bans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocages: Option<Vec<BlocageDto>>,
+    /// The rest of the file (civil status, birth, contacts, bacs, addresses): replaced when sent,
+    /// kept when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<Dossier>,
 }
 
 crate::opi::dto::object_only!(EtudiantDto);
@@ -165,6 +170,8 @@ pub struct EtudiantIntake {
     pub inscriptions_etapes: Option<Vec<Iae>>,
     /// Bans (sorted), when sent.
     pub blocages: Option<Vec<Blocage>>,
+    /// The checked file, when sent.
+    pub dossier: Option<Dossier>,
     /// Warnings.
     pub warnings: Vec<Warning>,
 }
@@ -436,6 +443,10 @@ pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, E
         .blocages
         .as_ref()
         .map(|items| check_blocages(&mut c, items));
+    let dossier = dto
+        .dossier
+        .as_ref()
+        .map(|d| student::check(&mut c, d, "dossier"));
 
     if !c.errors.is_empty() {
         return Err(student_error(&dto.cod_etu, c.errors));
@@ -456,6 +467,7 @@ pub fn validate(dto: &EtudiantDto, today: NaiveDate) -> Result<EtudiantIntake, E
         inscriptions_annuelles: iaa,
         inscriptions_etapes: iae,
         blocages,
+        dossier,
         warnings: c.warnings,
     })
 }
@@ -471,7 +483,11 @@ pub struct BatchLine {
     pub result: Result<EtudiantIntake, Error>,
 }
 
-/// CSV columns: the six identity columns, then the compact enrolment and ban columns.
+/// How many CSV columns precede the file's ([`student::CSV_COLUMNS`]).
+const IDENTITY_COLUMNS: usize = 9;
+
+/// CSV columns: the six identity columns, the compact enrolment and ban columns, then the
+/// optional columns of the file ([`student::CSV_COLUMNS`], same order; checked by a test).
 pub const CSV_COLUMNS: &[&str] = &[
     "codEtu",
     "ine",
@@ -482,6 +498,52 @@ pub const CSV_COLUMNS: &[&str] = &[
     "inscriptionsAnnuelles",
     "inscriptionsEtapes",
     "blocages",
+    "codSexEtu",
+    "libPr2Ind",
+    "libPr3Ind",
+    "codPayNat",
+    "codTypDepPayNai",
+    "codDepPayNai",
+    "codComNai",
+    "libVilNaiEtu",
+    "temDateNaiRel",
+    "adrMail",
+    "numTelPor",
+    "codFam",
+    "codSim",
+    "codThp",
+    "daaEnsSup",
+    "daaEntEtb",
+    "daaEtb",
+    "daaEtrSup",
+    "codEtbPreUniv",
+    "temBoursier",
+    "bac.codBac",
+    "bac.daaObtBac",
+    "bac.codMnb",
+    "bac.codEtb",
+    "bac.codDep",
+    "bac.codTpe",
+    "bac.codSpe1Bac",
+    "bac.codSpe2Bac",
+    "adresseFixe.libAd1",
+    "adresseFixe.libAd2",
+    "adresseFixe.libAd3",
+    "adresseFixe.libAde",
+    "adresseFixe.codBdi",
+    "adresseFixe.codCom",
+    "adresseFixe.codPay",
+    "adresseFixe.numTel",
+    "adresseAnnuelle.codAnu",
+    "adresseAnnuelle.libAd1",
+    "adresseAnnuelle.libAd2",
+    "adresseAnnuelle.libAd3",
+    "adresseAnnuelle.libAde",
+    "adresseAnnuelle.codBdi",
+    "adresseAnnuelle.codCom",
+    "adresseAnnuelle.codPay",
+    "adresseAnnuelle.numTel",
+    "adresseAnnuelle.codThb",
 ];
 
 /// CSV columns a file must have.
@@ -506,7 +568,8 @@ fn nth(p: &[String], i: usize) -> Option<String> {
 
 /// A CSV row into the DTO. The compact columns are lists separated by `|`:
 /// `inscriptionsAnnuelles` = `codAnu:etaIaa`, `inscriptionsEtapes` =
-/// `codAnu:codEtp:codVrsVet:etaIae[:etaPmtIae]`, `blocages` = `codBlo:typBlo[:libBlo]`.
+/// `codAnu:codEtp:codVrsVet:etaIae[:etaPmtIae]`, `blocages` = `codBlo:typBlo[:libBlo]`; the
+/// file from the optional columns ([`student::from_cells`]).
 pub fn dto_from_cells(cells: &[Option<&str>]) -> EtudiantDto {
     let cell = |i: usize| cells.get(i).copied().flatten().map(str::to_owned);
     EtudiantDto {
@@ -547,6 +610,7 @@ pub fn dto_from_cells(cells: &[Option<&str>]) -> EtudiantDto {
                 })
                 .collect()
         }),
+        dossier: student::from_cells(cells.get(IDENTITY_COLUMNS..).unwrap_or_default()),
     }
 }
 
@@ -670,6 +734,46 @@ mod tests {
             assert_eq!(err.fault_key.as_str(), key, "{json}");
             assert!(err.message.starts_with("Étudiant "), "{}", err.message);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_csv_columns_end_with_the_file_s() {
+        assert_eq!(&CSV_COLUMNS[IDENTITY_COLUMNS..], student::CSV_COLUMNS);
+    }
+
+    #[test]
+    fn a_csv_line_may_carry_the_file() -> Result<(), Error> {
+        let csv = "codEtu,libNomPatInd,libPr1Ind,dateNaiInd,codSexEtu,adrMail,bac.codBac,bac.daaObtBac,adresseFixe.libAd1\n\
+                   10000001,MARTIN,LEA,2004-05-12,F,lea@example.org,S,2022,1 rue A\n\
+                   10000002,DURAND,PAUL,2004-05-12,,,,,\n\
+                   10000003,PETIT,ZOE,2004-05-12,X,nope,,,\n";
+        let lines: Vec<BatchLine> = read_csv(csv.as_bytes(), today())?.collect();
+        let first = lines[0].result.as_ref().map_err(Clone::clone)?;
+        let d = first.dossier.clone().unwrap_or_default();
+        assert_eq!(
+            (d.cod_sex_etu.as_deref(), d.adr_mail.as_deref()),
+            (Some("F"), Some("lea@example.org"))
+        );
+        assert_eq!(d.bacs[0].daa_obt_bac.as_deref(), Some("2022"));
+        assert_eq!(
+            d.adresse_fixe.and_then(|a| a.lib_ad1).as_deref(),
+            Some("1 rue A")
+        );
+        let second = lines[1].result.as_ref().map_err(Clone::clone)?;
+        assert_eq!(
+            second.dossier, None,
+            "empty file cells keep the stored file"
+        );
+        let err = lines[2]
+            .result
+            .as_ref()
+            .err()
+            .cloned()
+            .unwrap_or_else(|| Error::internal("accepted"));
+        let fields: Vec<_> = err.errors.iter().filter_map(|e| e.field.clone()).collect();
+        assert_eq!(fields, ["dossier.codSexEtu", "dossier.adrMail"], "{err:?}");
+        assert_eq!(err.errors[0].line, Some(4));
         Ok(())
     }
 

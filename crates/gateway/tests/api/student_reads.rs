@@ -72,7 +72,9 @@ both_backends! {
                 assert_eq!((a["nomPatronymique"].as_str(), a["prenom1"].as_str()), (Some(*nom), Some(*prenom)));
                 assert_eq!(a["dateNaissance"], format!("{date}T00:00:00"), "local midnight, no offset");
                 assert_eq!(a["numeroINE"].as_str(), *ine);
-                assert_eq!(a["listeBacs"], json!([]), "an empty container, never nil");
+                // Every demo student holds a bac but 10000003 (born abroad): an empty container then, never nil.
+                let bacs = a["listeBacs"].as_array().map(Vec::len);
+                assert_eq!(bacs, Some(usize::from(*cod_etu != "10000003")), "{cod_etu}: {}", a["listeBacs"]);
                 assert!(a["listeBlocages"].is_array(), "never nil");
                 for block in ["etbPremiereInscUniv", "nationaliteDTO", "paysNaissance", "departementNaissance"] {
                     assert!(a[block].is_object(), "{block}: an empty block, never nil");
@@ -124,7 +126,16 @@ both_backends! {
         assert_eq!(cancelled[0]["etatIaa"], json!({"codeEtatIAA": "A", "libEtatIAA": "Annulée", "temDosIAA": null}));
         let coord = both(app, ETU, "recupererAdressesEtudiant_v2", &[("codEtu", "10000004"), ("annee", "2025")]).await?;
         assert_eq!(coord[0]["annee"], "2025");
-        assert_eq!(coord[0]["email"], Value::Null, "no e-mail stored yet");
+        assert_eq!(coord[0]["email"], "louis.petit@example.org");
+        assert_eq!(coord[0]["adresseFixe"]["libAd1"], "22 RUE SERPENOISE");
+
+        // The full files of the demo: bac, birth abroad, nationality.
+        let alice = &both(app, ETU, "recupererInfosAdmEtu_v4", &[("codEtu", "10000001")]).await?[0];
+        assert_eq!((alice["listeBacs"][0]["codBac"].as_str(), alice["listeBacs"][0]["anneeObtentionBac"].as_str()), (Some("GDEM"), Some("2022")));
+        assert_eq!(alice["prenom2"], "MARIE");
+        let ines = &both(app, ETU, "recupererInfosAdmEtu_v4", &[("codEtu", "10000003")]).await?[0];
+        assert_eq!(ines["paysNaissance"]["codPay"], "109", "{ines}");
+        assert_eq!(ines["libVilleNaissance"], "BERLIN", "{ines}");
 
         // By OPI number: the student an OPI names (codEtuOpi).
         let opi = json!({"individu": {
