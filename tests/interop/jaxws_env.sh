@@ -1,16 +1,19 @@
 # Shared by jaxws_opi.sh and jaxws_ref.sh (sourced first, with the caller's arguments BASE USER
-# SECRET): the arguments (BASE, USER_NAME, SECRET), setup_error, the tools checked, a temporary
+# SECRET [CODETU INE CODOPI]): the arguments (BASE, USER_NAME, SECRET, and STUDENT: the lifecycle
+# student's three identifiers, or empty), setup_error, the tools checked, a temporary
 # directory TMP removed at exit, the JAX-WS RI runtime classpath (CP) and the JVM options
 # (JAVA_OPTS).
 
 # ------------------------------------------------------------------------------ arguments, tools, TMP
-if [ $# -ne 3 ]; then
-    echo "usage: $0 BASE USER SECRET" >&2
+if [ $# -ne 3 ] && [ $# -ne 6 ]; then
+    echo "usage: $0 BASE USER SECRET [CODETU INE CODOPI]" >&2
     exit 2
 fi
 BASE=${1%/}
 USER_NAME=$2
 SECRET=$3
+STUDENT=
+[ $# -eq 6 ] && STUDENT="$4 $5 $6"
 JAVA_SHARE=${JAVA_SHARE:-/usr/share/java}
 
 setup_error() {

@@ -4,7 +4,8 @@
 # EtudiantMetier, AdministratifMetier and PedagogiqueMetier), the way esup-transferts builds its Apogée client, against
 # a live gateway.
 #
-# Usage: jaxws_ref.sh BASE USER SECRET
+# Usage: jaxws_ref.sh BASE USER SECRET [CODETU INE CODOPI]
+# (CODETU INE CODOPI: a student created by the lifecycle, which StudentInterop checks too.)
 #
 # In a temporary directory: wsimport (-keep -Xnocompile, one package per service,
 # fr.apogee.interop.ref.<service in lower case>) from BASE/apo-commun-servicesMetiers/services/<Service>?wsdl,
@@ -65,8 +66,8 @@ echo "# built in $(( $(date +%s) - START ))s"
 # shellcheck disable=SC2086 # word splitting of JAVA_OPTS is intended
 java $JAVA_OPTS -cp "$TMP/classes:$CP" fr.apogee.interop.RefInterop "$BASE" "$USER_NAME" "$SECRET"
 rc=$?
-# shellcheck disable=SC2086 # word splitting of JAVA_OPTS is intended
-java $JAVA_OPTS -cp "$TMP/classes:$CP" fr.apogee.interop.StudentInterop "$BASE" "$USER_NAME" "$SECRET"
+# shellcheck disable=SC2086 # word splitting of JAVA_OPTS and STUDENT (three identifiers) is intended
+java $JAVA_OPTS -cp "$TMP/classes:$CP" fr.apogee.interop.StudentInterop "$BASE" "$USER_NAME" "$SECRET" $STUDENT
 rc_student=$?
 [ $rc_student -gt $rc ] && rc=$rc_student
 [ "${FAILED_WSIMPORT:-0}" = 1 ] && [ $rc = 0 ] && rc=1

@@ -5,7 +5,12 @@
  * AdministratifMetier, PedagogiqueMetier on the demo students).
  *
  * Usage:
- *     php php_ref.php BASE USER SECRET        e.g. php php_ref.php http://127.0.0.1:8080 admin apg_…
+ *     php php_ref.php BASE USER SECRET [CODETU INE CODOPI]
+ *     e.g. php php_ref.php http://127.0.0.1:8080 admin apg_… 22512346 3251424525T JVMWT75HOJ
+ *
+ * CODETU INE CODOPI: a student created by the lifecycle (OPI JVMWT75HOJ pushed, LP IAPRIMO, CVEC,
+ * primo enrolment in 2026 ETP01 v1: crates/gateway/tests/api/enrolment.rs); every operation is
+ * then called for that student too and must answer its data.
  *
  * The gateway must run with the demo referential (crates/db/demo); USER/SECRET holds `ref:read` and `etudiant:read`.
  * Each WSDL is loaded from the server (`…/<Service>?wsdl`), its soap:address used as is. Every
@@ -61,12 +66,13 @@ function items(mixed $ret): array
 function dig(mixed $data, string $path): mixed
 {
     foreach (explode('.', $path) as $part) {
-        if (ctype_digit($part)) {
-            $list = is_array($data) ? $data : [$data];
-            if (!array_key_exists((int) $part, $list)) {
+        if (preg_match('/^-?[0-9]+$/', $part)) {
+            $list = is_array($data) ? array_values($data) : [$data];
+            $index = (int) $part < 0 ? count($list) + (int) $part : (int) $part;
+            if (!array_key_exists($index, $list)) {
                 return '<missing>';
             }
-            $data = $list[(int) $part];
+            $data = $list[$index];
         } elseif (is_object($data) && property_exists($data, $part)) {
             $data = $data->$part;
         } else {
@@ -88,11 +94,12 @@ function twin(string $base, string $secret, string $service, string $op, array $
     return is_array($json) ? ($json['items'] ?? []) : [];
 }
 
-if ($argc !== 4) {
-    fwrite(STDERR, "usage: php php_ref.php BASE USER SECRET\n");
+if ($argc !== 4 && $argc !== 7) {
+    fwrite(STDERR, "usage: php php_ref.php BASE USER SECRET [CODETU INE CODOPI]\n");
     exit(2);
 }
 [, $base, $user, $secret] = $argv;
+$student = $argc === 7 ? array_slice($argv, 4) : null;
 $base = rtrim($base, '/');
 $clients = [];
 try {
@@ -177,6 +184,43 @@ $calls = [
          '0.etapes.item.etape.codEtp' => 'ETP01', '0.etapes.item.etape.codVrsVet' => 1,
          '0.etapes.item.etape.libWebVet' => 'Licence 1re année (démo)']],
 ];
+if ($student !== null) {
+    // The student the lifecycle created from the OPI (LEGRAND-RSPYC CAMILLE, born 2005-03-14 in
+    // Épinal, bac S 2025), enrolled in 2026 ETP01 v1: every operation answers its data.
+    [$etu, $ine, $opi] = $student;
+    $ids = ['0.codEtu' => (int) $etu, '0.numeroINE' => $ine];
+    $calls = array_merge($calls, [
+        ['EtudiantMetier', 'recupererIdentifiantsEtudiant_v2', 'recupererIdentifiantsEtudiant_v2Return',
+            array_merge($idAll, ['_numINE' => '', '_codEtu' => $etu]), 'codEtu', $ids],
+        ['EtudiantMetier', 'recupererIdentifiantsEtudiant_v2', 'recupererIdentifiantsEtudiant_v2Return',
+            array_merge($idAll, ['_numINE' => $ine]), 'codEtu', $ids],
+        ['EtudiantMetier', 'recupererIdentifiantsEtudiant_v2', 'recupererIdentifiantsEtudiant_v2Return',
+            array_merge($idAll, ['_numINE' => '', '_codOPI' => $opi]), 'codEtu', $ids],
+        ['EtudiantMetier', 'recupererInfosAdmEtu_v4', 'recupererInfosAdmEtu_v4Return', ['_codEtu' => $etu], 'numEtu',
+            ['0.numEtu' => (int) $etu, '0.nomPatronymique' => 'LEGRAND-RSPYC', '0.prenom1' => 'CAMILLE', '0.sexe' => 'F',
+             '0.dateNaissance' => '2005-03-14T00:00:00', '0.libVilleNaissance' => 'ÉPINAL',
+             '0.listeBacs.item.codBac' => 'S', '0.anneePremiereInscEtb' => '2026']],
+        ['EtudiantMetier', 'recupererInfosAdmEtu_v3', 'recupererInfosAdmEtu_v3Return', ['_codEtu' => $etu], 'numEtu',
+            ['0.numeroINE' => $ine, '0.prenom1' => 'CAMILLE']],
+        ['EtudiantMetier', 'recupererAdressesEtudiant_v2', 'recupererAdressesEtudiantReturn',
+            ['_codEtu' => $etu, '_annee' => '2026', '_recupAnnuaire' => 'N'], 'annee',
+            ['0.annee' => '2026', '0.adresseFixe.libAd1' => '12 RUE DES FORGES', '0.email' => 'camille.legrand@example.org']],
+        ['AdministratifMetier', 'recupererAnneesIa', 'recupererAnneesIaReturn', ['_codEtu' => $etu, '_etatInscriptionIA' => ''], 'annee',
+            ['0' => '2026']],
+        ['AdministratifMetier', 'recupererIAAnnuelles_v2', 'recupererIAAnnuellesReturn_v2',
+            ['_codEtu' => $etu, '_annee' => 'toutes', '_etatIAA' => 'E'], 'anneeIAA',
+            ['0.anneeIAA' => '2026', '0.etatIaa.codeEtatIAA' => 'E']],
+        ['AdministratifMetier', 'recupererIAEtapes_v3', 'recupererIAEtapes_v3Return',
+            ['_codEtu' => $etu, '_annee' => '2026', '_etatIAA' => 'E', '_etatIAE' => 'E'], 'anneeIAE',
+            ['0.etape.codeEtp' => 'ETP01', '0.diplome.codeDiplome' => 'DIP01', '0.etatIae.codeEtatIAE' => 'E']],
+        ['EtudiantMetier', 'recupererListeEtudiants', 'etudiant', ['_parametres' => array_merge($liste, ['annee' => '2026'])], 'codEtu',
+            ['-1.codEtu' => $etu, '-1.nom' => 'LEGRAND-RSPYC', '-1.dateNaissance' => '14/03/2005', '-1.numeroIne' => $ine],
+            ['annee' => '2026', 'listEtapes' => 'ETP01:1', 'listComposante' => 'UFR']],
+        ['PedagogiqueMetier', 'recupererContratPedagogiqueResultatVdiVet_v2', 'recupererContratPedagogiqueResultatVdiVet_v2Return',
+            array_merge($ped, ['_codEtu' => $etu]), 'annee',
+            ['0.annee' => '2026', '0.diplome.codDip' => 'DIP01', '0.etapes.item.etape.codEtp' => 'ETP01']],
+    ]);
+}
 
 $ck = new Checks();
 foreach ($calls as $call) {

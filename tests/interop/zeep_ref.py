@@ -4,7 +4,13 @@
 AdministratifMetier, PedagogiqueMetier on the demo students).
 
 Usage:
-    python3 zeep_ref.py BASE NAME SECRET        e.g. python3 zeep_ref.py http://127.0.0.1:8080 admin apg_…
+    python3 zeep_ref.py BASE NAME SECRET [CODETU INE CODOPI]
+    e.g. python3 zeep_ref.py http://127.0.0.1:8080 admin apg_… 22512346 3251424525T JVMWT75HOJ
+
+CODETU INE CODOPI: a student created by the lifecycle (the OPI JVMWT75HOJ of
+captured/jaxws-mettreajourDonneesOpi_v10-create-with-address-and-bac.xml pushed, its LP IAPRIMO,
+its CVEC, its primo enrolment in 2026 ETP01 v1: crates/gateway/tests/api/enrolment.rs); every
+operation is then called for that student too and must answer its data.
 
 The gateway must run with the demo referential (crates/db/demo). NAME/SECRET is an API client
 holding `ref:read` and `etudiant:read` (SOAP over HTTP Basic, REST twins over Bearer). Each WSDL is loaded from the
@@ -123,6 +129,47 @@ CALLS = [
      {k[1:]: v for k, v in PED_ECANDIDAT.items()}),
 ]
 
+
+def lifecycle_calls(cod_etu, ine, opi):
+    """Every operation for the student the lifecycle created from the OPI (its file copied from the
+    OPI: LEGRAND-RSPYC CAMILLE, born 2005-03-14 in Épinal, bac S 2025; enrolled in 2026 ETP01 v1)."""
+    ids = [("0.codEtu", int(cod_etu)), ("0.numeroINE", ine)]
+    return [
+        ("EtudiantMetier", "recupererIdentifiantsEtudiant_v2", dict(ID_ALL, _codEtu=cod_etu), ids, {"codEtu": cod_etu}),
+        ("EtudiantMetier", "recupererIdentifiantsEtudiant_v2", dict(ID_ALL, _numINE=ine), ids, {"numINE": ine}),
+        ("EtudiantMetier", "recupererIdentifiantsEtudiant_v2", dict(ID_ALL, _codOPI=opi), ids, {"codOPI": opi}),
+        ("EtudiantMetier", "recupererIdentifiantsEtudiant_v2",
+         dict(ID_ALL, _nom="LEGRAND-RSPYC", _prenom="CAMILLE", _dateNaiss="14/03/2005"), ids,
+         {"nom": "LEGRAND-RSPYC", "prenom": "CAMILLE", "dateNaiss": "14/03/2005"}),
+        ("EtudiantMetier", "recupererInfosAdmEtu_v4", {"_codEtu": cod_etu},
+         [("0.numEtu", int(cod_etu)), ("0.nomPatronymique", "LEGRAND-RSPYC"), ("0.prenom1", "CAMILLE"), ("0.sexe", "F"),
+          ("0.dateNaissance", "2005-03-14T00:00:00"), ("0.libVilleNaissance", "ÉPINAL"),
+          ("0.nationaliteDTO.codeNationalite", "100"), ("0.listeBacs.item.0.codBac", "S"),
+          ("0.listeBacs.item.0.anneeObtentionBac", "2025"), ("0.anneePremiereInscEtb", "2026")], {"codEtu": cod_etu}),
+        ("EtudiantMetier", "recupererInfosAdmEtu_v3", {"_codEtu": cod_etu},
+         [("0.numEtu", int(cod_etu)), ("0.numeroINE", ine), ("0.nomPatronymique", "LEGRAND-RSPYC")], {"codEtu": cod_etu}),
+        ("EtudiantMetier", "recupererAdressesEtudiant_v2", {"_codEtu": cod_etu, "_annee": "2026", "_recupAnnuaire": "N"},
+         [("0.annee", "2026"), ("0.adresseFixe.libAd1", "12 RUE DES FORGES"), ("0.adresseFixe.commune.codePostal", "88000"),
+          ("0.email", "camille.legrand@example.org"), ("0.numTelPortable", "0612345678")],
+         {"codEtu": cod_etu, "annee": "2026", "recupAnnuaire": "N"}),
+        ("EtudiantMetier", "recupererListeEtudiants", {"_parametres": dict(LISTE_ETP01, annee="2026")},
+         [("-1.codEtu", cod_etu), ("-1.nom", "LEGRAND-RSPYC"), ("-1.dateNaissance", "14/03/2005"), ("-1.numeroIne", ine)],
+         {"annee": "2026", "listEtapes": "ETP01:1", "listComposante": ["UFR", "INF"]}),
+        ("AdministratifMetier", "recupererAnneesIa", {"_codEtu": cod_etu, "_etatInscriptionIA": ""},
+         [("0", "2026"), ("1", "<missing>")], {"codEtu": cod_etu}),
+        ("AdministratifMetier", "recupererIAAnnuelles_v2", {"_codEtu": cod_etu, "_annee": "2026", "_etatIAA": "E"},
+         [("0.anneeIAA", "2026"), ("0.etatIaa.codeEtatIAA", "E")], {"codEtu": cod_etu, "annee": "2026", "etatIAA": "E"}),
+        ("AdministratifMetier", "recupererIAEtapes_v3", {"_codEtu": cod_etu, "_annee": "2026", "_etatIAA": "E", "_etatIAE": "E"},
+         [("0.etape.codeEtp", "ETP01"), ("0.etape.versionEtp", "1"), ("0.diplome.codeDiplome", "DIP01"),
+          ("0.etatIae.codeEtatIAE", "E")],
+         {"codEtu": cod_etu, "annee": "2026", "etatIAA": "E", "etatIAE": "E"}),
+        ("PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", dict(PED_ECANDIDAT, _codEtu=cod_etu),
+         [("0.annee", "2026"), ("0.diplome.codDip", "DIP01"), ("0.etapes.item.0.etape.codEtp", "ETP01"),
+          ("0.etapes.item.0.codAnu", "2026"), ("0.resultatVdi", None)],
+         {k[1:]: v for k, v in dict(PED_ECANDIDAT, _codEtu=cod_etu).items()}),
+    ]
+
+
 # (service, operation, keyword arguments, fault key)
 FAULTS = [
     ("ReferentielMetier", "recupererCGE", {"_codCge": "ZZZ", "_temoinEnService": ""}, "technical.data.nullretrieve.cge"),
@@ -169,9 +216,10 @@ class Checks:
 def dig(data, path):
     for part in path.split("."):
         if isinstance(data, list):
-            if not part.isdigit() or int(part) >= len(data):
+            index = int(part) if part.lstrip("-").isdigit() else None
+            if index is None or not -len(data) <= index < len(data):
                 return "<missing>"
-            data = data[int(part)]
+            data = data[index]
         elif isinstance(data, dict):
             if part not in data:
                 return "<missing>"
@@ -229,7 +277,11 @@ def main(argv=None):
     ap.add_argument("base", help="gateway base URL, e.g. http://127.0.0.1:8080")
     ap.add_argument("user", help="API client name (HTTP Basic user)")
     ap.add_argument("secret", help="API client secret")
+    ap.add_argument("student", nargs="*", metavar="CODETU INE CODOPI", help="a student created by the lifecycle")
     args = ap.parse_args(argv)
+    if len(args.student) not in (0, 3):
+        ap.error("the lifecycle student is CODETU INE CODOPI")
+    calls = CALLS + (lifecycle_calls(*args.student) if args.student else [])
     base = args.base.rstrip("/")
     session = requests.Session()
     session.auth = (args.user, args.secret)
@@ -242,7 +294,7 @@ def main(argv=None):
         return 2
     print(f"# zeep {zeep.__version__}")
     ck = Checks()
-    for service, op, kwargs, expected, query in CALLS:
+    for service, op, kwargs, expected, query in calls:
         label = f"{service}.{op}"
         try:
             result = serialize_object(getattr(clients[service].service, op)(**kwargs), dict)

@@ -6,7 +6,11 @@
  * gouv.education.apogee.commun.transverse.dto.etudiant.infoadmetudto4.InfoAdmEtuDTO4 …), against a
  * live gateway with the demo students. Built and run by ../jaxws_ref.sh.
  *
- * Usage: java fr.apogee.interop.StudentInterop BASE USER SECRET
+ * Usage: java fr.apogee.interop.StudentInterop BASE USER SECRET [CODETU INE CODOPI]
+ *
+ * CODETU INE CODOPI: a student created by the lifecycle (OPI pushed, LP IAPRIMO, CVEC, primo
+ * enrolment in 2026 ETP01 v1: crates/gateway/tests/api/enrolment.rs); every operation is then
+ * called for that student too and must answer the data copied from its OPI.
  *
  * Every served operation called as eCandidat, esup-siscol, esup-pstage, esup-mdw and
  * esup-transferts call it (null parameters: JAX-WS omits them), the values they read without a
@@ -102,8 +106,8 @@ public final class StudentInterop {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: StudentInterop BASE USER SECRET");
+        if (args.length != 3 && args.length != 6) {
+            System.err.println("usage: StudentInterop BASE USER SECRET [CODETU INE CODOPI]");
             System.exit(2);
         }
         String base = args[0].replaceAll("/+$", "");
@@ -256,7 +260,108 @@ public final class StudentInterop {
         fault("recupererIAAnnuellesV2(10000001, 2019)", "technical.data.nullretrieve.findIAA", () -> adm.recupererIAAnnuellesV2("10000001", "2019", "E"));
         fault("recupererIAEtapesV3(10000001, 2026)", "technical.data.nullretrieve.findIAE", () -> adm.recupererIAEtapesV3("10000001", "2026", null, null));
 
+        if (args.length == 6) {
+            lifecycle(etu, adm, ped, args[3], args[4], args[5]);
+        }
+
         System.out.println("# " + passed + " passed, " + failed + " failed");
         System.exit(failed == 0 ? 0 : 1);
+    }
+
+    /**
+     * The student the lifecycle created from its OPI (LEGRAND-RSPYC CAMILLE, born 2005-03-14 in
+     * Épinal, bac S 2025), enrolled in 2026 ETP01 v1: every operation answers its data.
+     */
+    static void lifecycle(EtudiantMetierServiceInterface etu, AdministratifMetierServiceInterface adm,
+                          PedagogiqueMetierServiceInterface ped, String codEtu, String ine, String opi) {
+        String who = "lifecycle " + codEtu;
+        Integer num = Integer.valueOf(codEtu);
+        String[][] keys = {
+            {codEtu, null, null, null, null, null, null, null, "N"},
+            {null, null, ine, null, null, null, null, null, null},
+            {null, null, null, null, opi, null, null, null, null},
+            {null, null, null, null, null, "LEGRAND-RSPYC", "CAMILLE", "14/03/2005", null},
+        };
+        for (String[] k : keys) {
+            IdentifiantsEtudiantDTO2 ids = call(who + ": recupererIdentifiantsEtudiantV2" + java.util.Arrays.toString(k),
+                () -> etu.recupererIdentifiantsEtudiantV2(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]));
+            if (ids != null) {
+                equal(ids.getCodEtu(), num, who + ": codEtu");
+                equal(ids.getNumeroINE(), ine, who + ": numeroINE");
+                check(ids.getCodInd() != null && ids.getCodInd() != 0, who + ": codInd never null nor 0", "got " + ids.getCodInd());
+            }
+        }
+        InfoAdmEtuDTO4 v4 = call(who + ": recupererInfosAdmEtuV4", () -> etu.recupererInfosAdmEtuV4(codEtu));
+        if (v4 != null) {
+            equal(v4.getNumEtu(), num, who + ": numEtu");
+            equal(v4.getNomPatronymique(), "LEGRAND-RSPYC", who + ": nomPatronymique");
+            equal(v4.getPrenom1(), "CAMILLE", who + ": prenom1");
+            equal(v4.getSexe(), "F", who + ": sexe");
+            equal(v4.getDateNaissance() == null ? null : v4.getDateNaissance().toXMLFormat(), "2005-03-14T00:00:00", who + ": dateNaissance");
+            equal(v4.getLibVilleNaissance(), "ÉPINAL", who + ": libVilleNaissance");
+            equal(v4.getNationaliteDTO().getCodeNationalite(), "100", who + ": nationalite");
+            equal(v4.getListeBacs().getItem().size(), 1, who + ": one bac");
+            equal(v4.getListeBacs().getItem().get(0).getCodBac(), "S", who + ": codBac");
+            equal(v4.getListeBacs().getItem().get(0).getAnneeObtentionBac(), "2025", who + ": anneeObtentionBac");
+            equal(v4.getAnneePremiereInscEtb(), "2026", who + ": anneePremiereInscEtb");
+        }
+        InfoAdmEtuDTO3 v3 = call(who + ": recupererInfosAdmEtuV3", () -> etu.recupererInfosAdmEtuV3(codEtu));
+        if (v3 != null) {
+            equal(v3.getNumeroINE(), ine, who + ": v3 numeroINE");
+            equal(v3.getNomPatronymique(), "LEGRAND-RSPYC", who + ": v3 nomPatronymique");
+        }
+        CoordonneesDTO2 coord = call(who + ": recupererAdressesEtudiantV2(null)", () -> etu.recupererAdressesEtudiantV2(codEtu, null, "N"));
+        if (coord != null) {
+            equal(coord.getAnnee(), "2026", who + ": annee");
+            equal(coord.getAdresseFixe().getLibAd1(), "12 RUE DES FORGES", who + ": adresseFixe libAd1");
+            equal(coord.getAdresseFixe().getCommune().getCodePostal(), "88000", who + ": adresseFixe codePostal");
+            equal(coord.getEmail(), "camille.legrand@example.org", who + ": email");
+            equal(coord.getNumTelPortable(), "0612345678", who + ": numTelPortable");
+        }
+        List<String> years = call(who + ": recupererAnneesIa", () -> adm.recupererAnneesIa(codEtu, null));
+        if (years != null) {
+            equal(years, List.of("2026"), who + ": recupererAnneesIa years");
+        }
+        List<InsAdmAnuDTO2> iaa = call(who + ": recupererIAAnnuellesV2(2026, E)", () -> adm.recupererIAAnnuellesV2(codEtu, "2026", "E"));
+        if (iaa != null && !iaa.isEmpty()) {
+            equal(iaa.size(), 1, who + ": recupererIAAnnuellesV2 size");
+            equal(iaa.get(0).getAnneeIAA(), "2026", who + ": anneeIAA");
+            equal(iaa.get(0).getEtatIaa().getCodeEtatIAA(), "E", who + ": etatIaa");
+        }
+        List<InsAdmEtpDTO3> iae = call(who + ": recupererIAEtapesV3(2026, E, E)", () -> adm.recupererIAEtapesV3(codEtu, "2026", "E", "E"));
+        if (iae != null && !iae.isEmpty()) {
+            equal(iae.size(), 1, who + ": recupererIAEtapesV3 size");
+            equal(iae.get(0).getEtape().getCodeEtp(), "ETP01", who + ": etape.codeEtp");
+            equal(iae.get(0).getDiplome().getCodeDiplome(), "DIP01", who + ": diplome");
+            equal(iae.get(0).getEtatIae().getCodeEtatIAE(), "E", who + ": etatIae");
+        }
+        EtudiantCritereDTO criteria = new EtudiantCritereDTO();
+        criteria.setAnnee("2026");
+        EtudiantCritereListeDTO etp01 = new EtudiantCritereListeDTO();
+        etp01.setCode("ETP01");
+        etp01.getListVersion().add("1");
+        TableauEtapes etapes = new TableauEtapes();
+        etapes.getItem().add(etp01);
+        criteria.setListEtapes(etapes);
+        List<EtudiantDTO2> students = call(who + ": recupererListeEtudiants(2026, ETP01/1)", () -> etu.recupererListeEtudiants(criteria));
+        if (students != null) {
+            EtudiantDTO2 s = students.stream().filter(x -> codEtu.equals(x.getCodEtu())).findFirst().orElse(null);
+            check(s != null, who + ": in the list of 2026 ETP01/1", "got " + students.size() + " students");
+            if (s != null) {
+                equal(s.getNom(), "LEGRAND-RSPYC", who + ": etudiant nom");
+                equal(s.getDateNaissance(), "14/03/2005", who + ": etudiant dateNaissance");
+                equal(s.getNumeroIne(), ine, who + ": etudiant numeroIne");
+            }
+        }
+        List<ContratPedagogiqueResultatVdiVetDTO2> contracts = call(who + ": recupererContratPedagogiqueResultatVdiVetV2(eCandidat)",
+            () -> ped.recupererContratPedagogiqueResultatVdiVetV2(codEtu, "toutes", "Apogee", "T", "toutes", "tous", "E"));
+        if (contracts != null && !contracts.isEmpty()) {
+            ContratPedagogiqueResultatVdiVetDTO2 c = contracts.get(0);
+            equal(c.getAnnee(), "2026", who + ": contrat annee");
+            equal(c.getDiplome().getCodDip(), "DIP01", who + ": contrat diplome");
+            EtapeResVdiVetDTO2 e = c.getEtapes().getItem().get(0);
+            equal(e.getEtape().getCodEtp(), "ETP01", who + ": contrat etape");
+            equal(e.getResultatVet().getItem().size(), 0, who + ": no results stored");
+        }
     }
 }

@@ -9,8 +9,9 @@ use crate::helpers::TestApp;
 use crate::read_services::both;
 use serde_json::{Value, json};
 
-const OPI: &str = "JVMWT75HOJ";
-const INE: &str = "3251424525T";
+/// The OPI of the lifecycle (`captured/jaxws-mettreajourDonneesOpi_v10-create-with-address-and-bac.xml`).
+pub(crate) const OPI: &str = "JVMWT75HOJ";
+pub(crate) const INE: &str = "3251424525T";
 /// The first codEtu handed out on the demo data (range 20000001–29999999).
 const FIRST: i64 = 22_512_346;
 
@@ -81,19 +82,49 @@ async fn cvec(
     Ok(checked)
 }
 
+/// Step 1 of the lifecycle: the OPI pushed over SOAP, then its LP IAPRIMO over SOAP; answers the
+/// OPI's `codIndOpi`.
+async fn push_opi_and_lp(app: &TestApp) -> Result<Value, Box<dyn std::error::Error>> {
+    let opi_push =
+        example("captured/jaxws-mettreajourDonneesOpi_v10-create-with-address-and-bac.xml")?;
+    let (status, body) = app.soap("OpiMetier", opi_push).await?;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .soap("LaissezPasserMetier", lp("IAPRIMO", "numOPI", OPI, "2026"))
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let opi: Value = app
+        .get(&format!("/api/v1/opi/{OPI}"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let cod_ind_opi = opi["codIndOpi"].clone();
+    assert!(cod_ind_opi.is_i64(), "{opi}");
+    Ok(cod_ind_opi)
+}
+
+fn primo_request() -> Value {
+    json!({"codOpiIntEpo": OPI, "codAnu": "2026", "codEtp": "ETP01", "codVrsVet": 1})
+}
+
+/// A student created by the lifecycle (OPI and LP over SOAP, CVEC checked, primo enrolment in
+/// 2026 ETP01 v1 over REST), for the interop clients: answers the enrolment (`codEtu`, `codInd`).
+pub(crate) async fn lifecycle_student(app: &TestApp) -> Result<Value, Box<dyn std::error::Error>> {
+    let cod_ind_opi = push_opi_and_lp(app).await?;
+    cvec(app, "2026", "LEG1AAAAAA26", ("codIndOpi", cod_ind_opi)).await?;
+    let (status, done) = post(app, "/api/v1/inscriptions", primo_request()).await?;
+    assert_eq!(status, 201, "{done}");
+    Ok(done)
+}
+
 both_backends! {
     async fn an_opi_becomes_a_student_who_re_enrols(app) {
         // 1. The OPI over SOAP, then its LP IAPRIMO over SOAP.
-        let (status, body) = app.soap("OpiMetier", example("captured/jaxws-mettreajourDonneesOpi_v10-create-with-address-and-bac.xml")?).await?;
-        assert_eq!(status, 200, "{body}");
-        let (status, body) = app.soap("LaissezPasserMetier", lp("IAPRIMO", "numOPI", OPI, "2026")).await?;
-        assert_eq!(status, 200, "{body}");
-        let opi: Value = app.get(&format!("/api/v1/opi/{OPI}")).send().await?.json().await?;
-        let cod_ind_opi = opi["codIndOpi"].clone();
-        assert!(cod_ind_opi.is_i64(), "{opi}");
+        let cod_ind_opi = push_opi_and_lp(app).await?;
 
         // 2. Without a CVEC attestation: refused with its reason, nothing written.
-        let request = json!({"codOpiIntEpo": OPI, "codAnu": "2026", "codEtp": "ETP01", "codVrsVet": 1});
+        let request = primo_request();
         let (status, problem) = post(app, "/api/v1/inscriptions", request.clone()).await?;
         assert_eq!(status, 409, "{problem}");
         assert_eq!(reasons(&problem), ["ACCES_CVEC_ABSENTE"], "{problem}");

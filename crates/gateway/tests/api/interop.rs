@@ -1,7 +1,10 @@
 //! Real SOAP clients against the real server: Python zeep, PHP SoapClient and JAX-WS (wsimport),
 //! each generated from the WSDL the gateway serves (`tests/interop/`). A missing tool skips its
-//! test with a message, except with `CI=true` (`.ci/run` installs them).
+//! test with a message, except with `CI=true` (`.ci/run` installs them). The read-services
+//! clients check the demo students and a student the lifecycle creates first (OPI → LP → CVEC →
+//! primo enrolment).
 
+use crate::enrolment::{INE, OPI};
 use crate::helpers::{Backend, TestApp, TestResult};
 use std::process::Command;
 
@@ -23,13 +26,30 @@ fn available(program: &str, probe: &[&str]) -> bool {
     ok
 }
 
+/// Which students a read-services client checks besides the demo ones.
+#[derive(Clone, Copy, PartialEq)]
+enum Students {
+    Demo,
+    /// Also a student created by the lifecycle (`enrolment::lifecycle_student`): its codEtu, INE
+    /// and codOPI follow the credentials on the command line.
+    DemoAndLifecycle,
+}
+
 async fn run(program: &str, args: &[&str]) -> TestResult {
+    run_with(program, args, Students::Demo).await
+}
+
+async fn run_with(program: &str, args: &[&str], students: Students) -> TestResult {
     let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
         return Ok(());
     };
     let mut cmd = Command::new(program);
-    cmd.args(args);
-    let out = cmd.args([&app.base, "admin", &app.admin_token]).output()?;
+    cmd.args(args).args([&app.base, "admin", &app.admin_token]);
+    if students == Students::DemoAndLifecycle {
+        let done = crate::enrolment::lifecycle_student(&app).await?;
+        cmd.args([done["codEtu"].to_string().as_str(), INE, OPI]);
+    }
+    let out = cmd.output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     app.stop().await;
@@ -93,7 +113,12 @@ async fn zeep_reads_the_read_services_from_served_wsdl() -> TestResult {
     if !available("python3", &["-c", "import zeep"]) {
         return Ok(());
     }
-    run("python3", &[&format!("{DIR}/zeep_ref.py")]).await
+    run_with(
+        "python3",
+        &[&format!("{DIR}/zeep_ref.py")],
+        Students::DemoAndLifecycle,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -101,7 +126,12 @@ async fn php_soapclient_reads_the_read_services_from_served_wsdl() -> TestResult
     if !available("php", &["-r", "exit(class_exists('SoapClient') ? 0 : 1);"]) {
         return Ok(());
     }
-    run("php", &[&format!("{DIR}/php_ref.php")]).await
+    run_with(
+        "php",
+        &[&format!("{DIR}/php_ref.php")],
+        Students::DemoAndLifecycle,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -109,7 +139,12 @@ async fn jaxws_client_of_the_read_services_generated_with_wsimport() -> TestResu
     if !available("wsimport", &["-version"]) || !available("javac", &["-version"]) {
         return Ok(());
     }
-    run("bash", &[&format!("{DIR}/jaxws_ref.sh")]).await
+    run_with(
+        "bash",
+        &[&format!("{DIR}/jaxws_ref.sh")],
+        Students::DemoAndLifecycle,
+    )
+    .await
 }
 
 #[tokio::test]
