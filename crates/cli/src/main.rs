@@ -1,4 +1,5 @@
-//! `apogee`: pushes OPIs, imports the referential, reads the journal, from files and scripts.
+//! `apogee`: pushes OPIs, laissez-passer and enrolments, imports the referential, reads students
+//! and the journal, from files and scripts.
 //! Settings from flags, `APOGEE_URL` / `APOGEE_TOKEN` / `APOGEE_USER`. Exit codes: 0 all good,
 //! 1 some records or rows refused, 2 usage or connection error.
 
@@ -54,6 +55,12 @@ enum Command {
     /// CVEC attestations.
     #[command(subcommand)]
     Cvec(CvecCommand),
+    /// Administrative enrolments (IA).
+    #[command(subcommand)]
+    Ia(IaCommand),
+    /// Students.
+    #[command(subcommand)]
+    Etudiant(EtudiantCommand),
     /// The call journal.
     Journal {
         /// Only calls of the last period: `30m`, `1h`, `2d`.
@@ -131,6 +138,32 @@ enum LpCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum IaCommand {
+    /// Enrol a campaign from a file (CSV `codOpiIntEpo,codEtu,codAnu,codEtp,codVrsVet,codRgi,codStu,etaPmtIae`
+    /// or NDJSON), streamed, with an Idempotency-Key (re-running the same command replays the
+    /// first report).
+    Push {
+        /// The file.
+        file: PathBuf,
+        /// Idempotency key (default: derived from the file's name, size and modification time).
+        #[arg(long)]
+        key: Option<String>,
+        /// Where to write the per-line report (JSON).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EtudiantCommand {
+    /// Show a student: identity, file, yearly and VET enrolments, bans.
+    Get {
+        /// Student number (codEtu).
+        cod_etu: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum PjCommand {
     /// Upload (or replace) an attachment of an OPI.
     Put {
@@ -204,6 +237,15 @@ fn refusal(e: &ClientError) -> Option<u8> {
             Some(1)
         }
         _ => None,
+    }
+}
+
+/// A refusal the gateway explained (problem body, SOAP fault) is exit code 1; anything else
+/// stays an error (exit 2).
+fn refused(e: anyhow::Error) -> Outcome {
+    match e.downcast_ref::<ClientError>().and_then(refusal) {
+        Some(c) => Ok(c),
+        None => Err(e),
     }
 }
 
@@ -358,13 +400,19 @@ async fn push(client: &GatewayClient, user: &str, cmd: OpiCommand) -> Outcome {
     )
 }
 
-async fn lp_import(
-    client: &GatewayClient,
-    file: &Path,
-    mode: String,
-    key: Option<String>,
-    out: Option<&Path>,
-) -> Outcome {
+/// What a streamed file upload needs: its idempotency key, media type and progress reporter.
+struct Upload {
+    key: String,
+    content_type: &'static str,
+    bar: indicatif::ProgressBar,
+    progress: Box<dyn Fn(u64) + Send + Sync>,
+    started: std::time::Instant,
+}
+
+/// The upload of `file`: `key` or one derived from the file's name, size and modification time
+/// (the same file re-sent is the same request); the media type from the extension; a progress
+/// bar on a terminal, else a line every 10 %.
+async fn upload(file: &Path, key: Option<String>, default_name: &str) -> anyhow::Result<Upload> {
     let meta = tokio::fs::metadata(file).await?;
     let key = key.unwrap_or_else(|| {
         let modified = meta
@@ -372,7 +420,10 @@ async fn lp_import(
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("lp");
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(default_name);
         format!("apogee-cli:{name}:{}:{modified}", meta.len())
     });
     let content_type = match file
@@ -386,54 +437,117 @@ async fn lp_import(
         _ => "text/csv",
     };
     let bar = progress_bar(meta.len());
-    let started = std::time::Instant::now();
     let b = bar.clone();
     let plain = !std::io::stderr().is_terminal();
-    let step = (meta.len() / 10).max(1);
+    let (len, step) = (meta.len(), (meta.len() / 10).max(1));
     let last = std::sync::atomic::AtomicU64::new(0);
     let progress = move |n: u64| {
         b.set_position(n);
         if plain && n / step > last.load(std::sync::atomic::Ordering::Relaxed) {
             last.store(n / step, std::sync::atomic::Ordering::Relaxed);
-            eprintln!("envoyé {n} octets sur {}", meta.len());
+            eprintln!("envoyé {n} octets sur {len}");
         }
     };
-    let f = tokio::fs::File::open(file).await?;
-    let report = client
-        .lp_batch(f, content_type, &[("mode", mode)], &key, progress)
-        .await;
-    bar.finish_and_clear();
-    let report = report?;
-    let s = &report["summary"];
-    let total = s["total"].as_u64().unwrap_or(0);
-    let secs = started.elapsed().as_secs_f64().max(0.001);
+    Ok(Upload {
+        key,
+        content_type,
+        bar,
+        progress: Box::new(progress),
+        started: std::time::Instant::now(),
+    })
+}
+
+/// Prints the summary (`counts`), the first 20 rejected `rows` with their line, writes the
+/// report to `out`; 1 when something was refused.
+async fn upload_report(
+    report: &Value,
+    counts: &Value,
+    rows: &[Value],
+    secs: f64,
+    out: Option<&Path>,
+) -> Outcome {
+    let total = counts["total"].as_u64().unwrap_or(0);
+    let secs = secs.max(0.001);
     eprintln!(
         "{total} lignes en {secs:.1} s ({:.0} lignes/s) : {} créés, {} mis à jour, {} inchangés, {} rejetés",
         total as f64 / secs,
-        s["created"],
-        s["updated"],
-        s["unchanged"],
-        s["rejected"]
+        counts["created"].as_u64().unwrap_or(0),
+        counts["updated"].as_u64().unwrap_or(0),
+        counts["unchanged"].as_u64().unwrap_or(0),
+        counts["rejected"].as_u64().unwrap_or(0)
     );
-    let rows = ["lines", "rows", "report"]
-        .iter()
-        .find_map(|k| report[*k].as_array())
-        .cloned()
-        .unwrap_or_default();
     for r in rows.iter().filter(|r| r["status"] == "rejected").take(20) {
+        let who = r["personne"]
+            .as_str()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        let reasons: Vec<&str> = r["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["code"].as_str())
+            .collect();
+        let reasons = if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", reasons.join(", "))
+        };
         eprintln!(
-            "  ligne {} : {} ({})",
+            "  ligne {}{who} : {} ({}){reasons}",
             r["line"],
             r["message"].as_str().unwrap_or(""),
             r["faultKey"].as_str().unwrap_or("")
         );
     }
     if let Some(path) = out {
-        tokio::fs::write(path, serde_json::to_vec_pretty(&report)?).await?;
+        tokio::fs::write(path, serde_json::to_vec_pretty(report)?).await?;
         eprintln!("rapport : {}", path.display());
     }
-    let rejected = s["rejected"].as_u64().unwrap_or(0) + s["fileErrors"].as_u64().unwrap_or(0);
-    Ok(if rejected > 0 { 1 } else { 0 })
+    let rejected =
+        counts["rejected"].as_u64().unwrap_or(0) + counts["fileErrors"].as_u64().unwrap_or(0);
+    Ok(u8::from(rejected > 0))
+}
+
+async fn lp_import(
+    client: &GatewayClient,
+    file: &Path,
+    mode: String,
+    key: Option<String>,
+    out: Option<&Path>,
+) -> Outcome {
+    let up = upload(file, key, "lp").await?;
+    let f = tokio::fs::File::open(file).await?;
+    let report = client
+        .lp_batch(f, up.content_type, &[("mode", mode)], &up.key, up.progress)
+        .await;
+    up.bar.finish_and_clear();
+    let report = report?;
+    let rows = ["lines", "rows", "report"]
+        .iter()
+        .find_map(|k| report[*k].as_array())
+        .cloned()
+        .unwrap_or_default();
+    let secs = up.started.elapsed().as_secs_f64();
+    upload_report(&report, &report["summary"], &rows, secs, out).await
+}
+
+/// `apogee ia push`: the enrolment batch (the report's counts are at its top level).
+async fn ia_push(
+    client: &GatewayClient,
+    file: &Path,
+    key: Option<String>,
+    out: Option<&Path>,
+) -> Outcome {
+    let up = upload(file, key, "ia").await?;
+    let f = tokio::fs::File::open(file).await?;
+    let report = client
+        .inscriptions_batch(f, up.content_type, &up.key, up.progress)
+        .await;
+    up.bar.finish_and_clear();
+    let report = report?;
+    let rows = report["lines"].as_array().cloned().unwrap_or_default();
+    let secs = up.started.elapsed().as_secs_f64();
+    upload_report(&report, &report, &rows, secs, out).await
 }
 
 async fn import(client: &GatewayClient, path: &Path, partial: bool) -> Outcome {
@@ -499,12 +613,7 @@ async fn run(cli: Cli) -> Outcome {
             0
         }),
         Command::Opi(cmd) => {
-            return push(&client, &cli.user, cmd).await.or_else(|e| {
-                match e.downcast_ref::<ClientError>().and_then(refusal) {
-                    Some(c) => Ok(c),
-                    None => Err(e),
-                }
-            });
+            return push(&client, &cli.user, cmd).await.or_else(refused);
         }
         Command::Ref(RefCommand::Import { path, partial }) => {
             return import(&client, &path, partial).await;
@@ -517,12 +626,18 @@ async fn run(cli: Cli) -> Outcome {
         }) => {
             return lp_import(&client, &file, mode, key, report.as_deref())
                 .await
-                .or_else(
-                    |e| match e.downcast_ref::<ClientError>().and_then(refusal) {
-                        Some(c) => Ok(c),
-                        None => Err(e),
-                    },
-                );
+                .or_else(refused);
+        }
+        Command::Ia(IaCommand::Push { file, key, report }) => {
+            return ia_push(&client, &file, key, report.as_deref())
+                .await
+                .or_else(refused);
+        }
+        Command::Etudiant(EtudiantCommand::Get { cod_etu }) => {
+            client.etudiant(&cod_etu).await.map(|v| {
+                print(&v);
+                0
+            })
         }
         Command::Pj(PjCommand::Put {
             code,

@@ -12,8 +12,14 @@ struct Gateway {
 }
 
 fn gateway() -> Result<Gateway, Box<dyn std::error::Error>> {
+    gateway_with(|_| {})
+}
+
+fn gateway_with(
+    tune: impl FnOnce(&mut apogee_gateway::Settings),
+) -> Result<Gateway, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let settings = apogee_gateway::Settings {
+    let mut settings = apogee_gateway::Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
         database_url: Some(
@@ -24,6 +30,7 @@ fn gateway() -> Result<Gateway, Box<dyn std::error::Error>> {
         workers: Some(2),
         ..apogee_gateway::Settings::default()
     };
+    tune(&mut settings);
     let server = apogee_gateway::startup::spawn_in_thread(settings)?;
     let token = std::fs::read_to_string(dir.path().join("admin.token"))?
         .trim()
@@ -59,6 +66,12 @@ fn opi(code: &str, cge: &str) -> String {
         "etatCivil": {"libNomPatIndOpi": format!("NOM{}", code.chars().last().map(|c| if c.is_ascii_digit() { (b'A' + c as u8 - b'0') as char } else { c }).unwrap_or('A')), "libPr1IndOpi": "ALEX"}},
         "voeux": {"item": [{"codCge": cge, "codEtp": "ETP01", "codVrsVet": 1, "numCls": 1, "codDemDos": "C", "codDecVeu": "F"}]}})
     .to_string()
+}
+
+/// A valid BEA-family INE: ten digits and their key (number mod 23 as a letter, no I, O, Q).
+fn bea(n: u64) -> String {
+    const KEYS: &[u8; 23] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+    format!("{n:010}{}", KEYS[(n % 23) as usize] as char)
 }
 
 fn text(out: &Output) -> String {
@@ -216,5 +229,82 @@ fn lp_import_reports_progress_rows_and_exit_codes() -> TestResult {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("ligne 602"), "{}", text(&out));
     assert!(text(&out).contains("600 inchangés"), "{}", text(&out));
+    Ok(())
+}
+
+#[test]
+fn ia_push_enrols_a_campaign_and_etudiant_get_shows_the_student() -> TestResult {
+    // CVEC checks are the enrolment tests' business: here the campaign is enrolled on vœux.
+    let gw = gateway_with(|s| s.enrolment.require_cvec = false)?;
+    // A primo enrolment copies the OPI's INE, bac and nationality into the student's file.
+    let opis: String = (0..3_u64)
+        .map(|i| {
+            let mut o: serde_json::Value = serde_json::from_str(&opi(&format!("IA{i:08}"), "CG1"))?;
+            o["individu"]["etatCivil"]["codNneIndOpi"] = bea(4_200_000_000 + i).into();
+            o["individu"]["donneesNaissance"]["codPayNat"] = "100".into();
+            o["bac"] = serde_json::json!({"codBac": "S", "daaObtBacOba": "2025"});
+            Ok(format!("{o}\n"))
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    let out = gw.apogee(&["opi", "push", &gw.file("ia-opis.ndjson", &opis)?])?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Three primo enrolments on a favourable vœu, 10000003 banned, a line without a VET.
+    let csv = "codOpiIntEpo,codEtu,codAnu,codEtp,codVrsVet\n\
+               IA00000000,,2026,ETP01,1\nIA00000001,,2026,ETP01,1\nIA00000002,,2026,ETP01,1\n\
+               ,10000003,2026,ETP01,1\n,10000001,2026,,1\n";
+    let file = gw.file("ia.csv", csv)?;
+    let report = gw.dir.path().join("ia-report.json");
+    let out = gw.apogee(&[
+        "ia",
+        "push",
+        &file,
+        "--report",
+        &report.display().to_string(),
+    ])?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("5 lignes") && said.contains("3 créés") && said.contains("2 rejetés"),
+        "{said}"
+    );
+    assert!(
+        said.contains("ligne 5 (10000003)") && said.contains("ACCES_BLOCAGE"),
+        "every reason named: {said}"
+    );
+    assert!(said.contains("ligne 6"), "{said}");
+    assert!(
+        said.contains("envoyé"),
+        "progress when not on a terminal: {said}"
+    );
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
+    let cod_etu = stored["lines"][0]["codEtu"]
+        .as_i64()
+        .ok_or("no codEtu allocated")?;
+
+    // The same command again replays the first report: the same student numbers, nothing new.
+    let out = gw.apogee(&[
+        "ia",
+        "push",
+        &file,
+        "--report",
+        &report.display().to_string(),
+    ])?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
+    assert_eq!(again["lines"][0]["codEtu"], cod_etu, "{again}");
+    assert!(text(&out).contains("3 créés"), "{}", text(&out));
+
+    let out = gw.apogee(&["etudiant", "get", &cod_etu.to_string()])?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let student: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(student["codEtu"], cod_etu);
+    assert_eq!(student["libNomPatInd"], "NOMA", "{student}");
+    assert_eq!(
+        student["inscriptionsEtapes"][0]["codEtp"], "ETP01",
+        "{student}"
+    );
+    let out = gw.apogee(&["etudiant", "get", "99999999"])?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("404"), "{}", text(&out));
     Ok(())
 }

@@ -366,6 +366,26 @@ impl GatewayClient {
             .await
     }
 
+    /// `POST /api/v1/inscriptions/batch` streaming a CSV or NDJSON file of enrolments, with an
+    /// `Idempotency-Key` (a re-post with the same key returns the first report).
+    pub async fn inscriptions_batch<R>(
+        &self,
+        body: R,
+        content_type: &str,
+        idempotency_key: &str,
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Value, ClientError>
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        let request = self
+            .http
+            .post(self.url("/api/v1/inscriptions/batch"))
+            .header("Idempotency-Key", idempotency_key);
+        self.upload(request, body, content_type, &[], progress)
+            .await
+    }
+
     /// Sends `request` once (batches are not retried) with a streamed body and progress.
     async fn upload<R>(
         &self,

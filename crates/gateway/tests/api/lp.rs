@@ -493,3 +493,68 @@ both_backends! {
         Ok(())
     }
 }
+
+both_backends! {
+    async fn the_student_file_travels_in_put_and_batch_and_old_files_keep_it(app) {
+        use crate::read_services::both;
+        let dossier = json!({"codSexEtu": "F", "libPr2Ind": "Claire", "codPayNat": "100", "codTypDepPayNai": "D", "codDepPayNai": "054",
+                             "libVilNaiEtu": "NANCY", "adrMail": "zoe.durand@example.org", "daaEtb": "2023", "temBoursier": "O",
+                             "bacs": [{"codBac": "S", "daaObtBac": "2023", "codMnb": "AB"}],
+                             "adresseFixe": {"libAd1": "1 RUE HAUTE", "codBdi": "54000", "codCom": "54395", "codPay": "100"},
+                             "adressesAnnuelles": [{"codAnu": "2026", "libAd1": "CITE U", "codBdi": "54000", "codPay": "100", "codThb": "1"}]});
+        // Apogée answers the addresses of a year the student is enrolled in.
+        let student = json!({"libNomPatInd": "Durand", "libPr1Ind": "Zoé", "dateNaiInd": "2005-09-30", "dossier": dossier,
+                             "inscriptionsAnnuelles": [{"codAnu": "2026", "etaIaa": "E"}]});
+        let res = app.put("/api/v1/etudiants/30000011").json(&student).send().await?;
+        assert_eq!(res.status(), 201, "{}", res.text().await?);
+        let stored: Value = app.get("/api/v1/etudiants/30000011").send().await?.json().await?;
+        let d = &stored["dossier"];
+        assert_eq!((d["codSexEtu"].as_str(), d["libPr2Ind"].as_str(), d["temBoursier"].as_str()), (Some("F"), Some("Claire"), Some("O")), "{stored}");
+        assert_eq!(d["bacs"][0]["codBac"], "S", "{stored}");
+        assert_eq!(d["adressesAnnuelles"][0]["codThb"], "1", "{stored}");
+        // EtudiantMetier answers from it.
+        let adm = both(app, "EtudiantMetier", "recupererInfosAdmEtu_v4", &[("codEtu", "30000011")]).await?;
+        assert_eq!((adm[0]["sexe"].as_str(), adm[0]["prenom2"].as_str()), (Some("F"), Some("Claire")), "{:?}", adm[0]);
+        assert_eq!(adm[0]["listeBacs"][0]["codBac"], "S");
+        let adr = both(app, "EtudiantMetier", "recupererAdressesEtudiant_v2", &[("codEtu", "30000011"), ("annee", "2026")]).await?;
+        assert_eq!(adr[0]["adresseFixe"]["libAd1"], "1 RUE HAUTE");
+        assert_eq!(adr[0]["email"], "zoe.durand@example.org");
+        // A PUT without a dossier keeps the stored file; a bad one is refused with its path, writing nothing.
+        let res = app.put("/api/v1/etudiants/30000011").json(&json!({"libNomPatInd": "Durand", "libPr1Ind": "Zoé", "dateNaiInd": "2005-09-30"})).send().await?;
+        assert_eq!(res.status(), 200);
+        let mut bad = student.clone();
+        bad["dossier"]["codSexEtu"] = json!("X");
+        bad["libPr1Ind"] = json!("Autre");
+        let res = app.put("/api/v1/etudiants/30000011").json(&bad).send().await?;
+        assert_eq!(res.status(), 400);
+        let problem: Value = res.json().await?;
+        assert!(problem["errors"].as_array().into_iter().flatten().any(|e| e["field"] == "dossier.codSexEtu" || e["path"] == "dossier.codSexEtu"), "{problem}");
+        let kept: Value = app.get("/api/v1/etudiants/30000011").send().await?.json().await?;
+        assert_eq!((kept["libPr1Ind"].as_str(), kept["dossier"]["codSexEtu"].as_str()), (Some("Zoé"), Some("F")), "{kept}");
+
+        // The batch file: the file columns are optional; a line that leaves them all empty, and an
+        // old file without them, keep what is stored.
+        let csv = "codEtu,libNomPatInd,libPr1Ind,dateNaiInd,codSexEtu,adrMail,bac.codBac,bac.daaObtBac,adresseFixe.libAd1,adresseFixe.codPay,adresseAnnuelle.codAnu,adresseAnnuelle.libAd1,adresseAnnuelle.codPay\n\
+                   30000012,MARTIN,LEO,2004-02-02,M,leo.martin@example.org,S,2022,2 RUE BASSE,100,2026,FOYER,100\n\
+                   30000011,DURAND,ZOÉ,2005-09-30,,,,,,,,,\n\
+                   30000013,PETIT,ANA,2004-02-02,Z,,,,,,,,\n";
+        let res = app.http.post(app.url("/api/v1/etudiants/batch")).bearer_auth(&app.admin_token).header("content-type", "text/csv").body(csv).send().await?;
+        assert_eq!(res.status(), 200);
+        let report: Value = res.json().await?;
+        assert_eq!((report["created"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
+        assert_eq!(report["lines"][2]["errors"][0]["line"], 4, "{report}");
+        let leo: Value = app.get("/api/v1/etudiants/30000012").send().await?.json().await?;
+        assert_eq!((leo["dossier"]["codSexEtu"].as_str(), leo["dossier"]["bacs"][0]["daaObtBac"].as_str()), (Some("M"), Some("2022")), "{leo}");
+        assert_eq!(leo["dossier"]["adressesAnnuelles"][0]["libAd1"], "FOYER", "{leo}");
+        let old = "codEtu,ine,libNomPatInd,libNomUsuInd,libPr1Ind,dateNaiInd\n30000011,,DURAND,,ZOÉ,2005-09-30\n30000012,,MARTIN,,LEO,2004-02-02\n";
+        let res = app.http.post(app.url("/api/v1/etudiants/batch")).bearer_auth(&app.admin_token).header("content-type", "text/csv").body(old).send().await?;
+        let report: Value = res.json().await?;
+        assert_eq!(report["rejected"], 0, "{report}");
+        for (cod, sex) in [("30000011", "F"), ("30000012", "M")] {
+            let s: Value = app.get(&format!("/api/v1/etudiants/{cod}")).send().await?.json().await?;
+            assert_eq!(s["dossier"]["codSexEtu"], sex, "the old file format keeps the file: {s}");
+        }
+        assert_eq!(app.get("/api/v1/etudiants/30000013").send().await?.status(), 404, "the refused line wrote nothing");
+        Ok(())
+    }
+}
