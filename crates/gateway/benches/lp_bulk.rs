@@ -9,66 +9,16 @@
 
 use apogee_db::DbError;
 use apogee_db::testing::TestDatabase;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_apogee-gateway");
+mod common;
+
+use common::{BenchResult, Gateway, etp, open_vets, start};
+
 const VETS: usize = 50;
 const FIRST_ETU: usize = 40_000_000;
-
-type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-struct Gateway {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data_dir: &std::path::Path, database_url: &str) -> BenchResult<Gateway> {
-    let mut child = Command::new(BIN)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .args(["--database-url", database_url])
-        .env_remove("APOGEE_CONFIG")
-        .env("APOGEE_LOG__LEVEL", "warn,apogee_gateway=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && let Some(port) = v["fields"]["port"].as_u64()
-            {
-                let _ = tx.send(port as u16);
-            }
-        }
-    });
-    let port = rx.recv_timeout(Duration::from_secs(120))?;
-    let token = std::fs::read_to_string(data_dir.join("admin.token"))?
-        .trim()
-        .to_owned();
-    Ok(Gateway {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        token,
-    })
-}
 
 fn vm_hwm_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -80,19 +30,6 @@ fn vm_hwm_mb(pid: u32) -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn etp(v: usize) -> String {
-    format!("BLK{v:02}")
-}
-
-fn letters(mut i: usize) -> String {
-    let mut s = String::new();
-    for _ in 0..5 {
-        s.push(char::from(b'A' + (i % 26) as u8));
-        i /= 26;
-    }
-    s
 }
 
 /// The deterministic N-row file.
@@ -110,74 +47,10 @@ fn lp_file(n: usize) -> Vec<u8> {
     f.into_bytes()
 }
 
-async fn put_csv(
-    http: &reqwest::Client,
-    g: &Gateway,
-    path: &str,
-    body: String,
-) -> BenchResult<serde_json::Value> {
-    let r = http
-        .put(format!("{}{path}", g.base))
-        .bearer_auth(&g.token)
-        .header("Content-Type", "text/csv")
-        .body(body)
-        .send()
-        .await?;
-    let status = r.status();
-    let text = r.text().await?;
-    if !status.is_success() {
-        return Err(format!("{path}: {status} {text}").into());
-    }
-    Ok(serde_json::from_str(&text)?)
-}
-
 /// Étapes and VETs opened for 2026, and the students.
 async fn prepare(http: &reqwest::Client, g: &Gateway, students: usize) -> BenchResult<()> {
-    let mut etapes = String::from("codEtp,libEtp,temEnSveEtp\n");
-    let mut vets = String::from("codEtp,codVrsVet,libVet,temEnSveVet\n");
-    let mut open = String::from(
-        "codAnu,codEtp,codVrsVet,codCgeMinpVet,datDebMinpVet,datFinMinpVet,codCgeMinVet,datDebMinVet,datFinMinVet\n",
-    );
-    let mut regimes = String::from("codEtp,codVrsVet,codRgi\n");
-    for v in 0..VETS {
-        let e = etp(v);
-        etapes.push_str(&format!("{e},Bench {v},O\n"));
-        vets.push_str(&format!("{e},1,Bench {v},O\n"));
-        open.push_str(&format!(
-            "2026,{e},1,CG1,2026-03-01,2027-08-31,CG1,2026-03-01,2027-08-31\n"
-        ));
-        regimes.push_str(&format!("{e},1,1\n"));
-    }
-    put_csv(http, g, "/api/v1/referential/etapes", etapes).await?;
-    put_csv(http, g, "/api/v1/referential/versions-etape", vets).await?;
-    put_csv(http, g, "/api/v1/referential/vet-ouvertures", open).await?;
-    put_csv(http, g, "/api/v1/referential/vet-regimes", regimes).await?;
-    for start in (0..students).step_by(50_000) {
-        let mut csv = String::from("codEtu,ine,libNomPatInd,libPr1Ind,dateNaiInd\n");
-        for s in start..(start + 50_000).min(students) {
-            let n = 2_000_000_000u64 + s as u64;
-            let key = b"ABCDEFGHJKLMNPRSTUVWXYZ"[(n % 23) as usize];
-            csv.push_str(&format!(
-                "{},{n:010}{},NOM{},PRENOM,2004-01-01\n",
-                FIRST_ETU + s,
-                char::from(key),
-                letters(s)
-            ));
-        }
-        let r: serde_json::Value = http
-            .post(format!("{}/api/v1/etudiants/batch", g.base))
-            .bearer_auth(&g.token)
-            .header("Content-Type", "text/csv")
-            .body(csv)
-            .send()
-            .await?
-            .json()
-            .await?;
-        if r["rejected"].as_u64() != Some(0) {
-            return Err(format!("students rejected: {}", r["lines"][0]).into());
-        }
-    }
-    Ok(())
+    open_vets(http, g, VETS).await?;
+    common::load_students(http, g, FIRST_ETU, 0..students, ("", &|_| String::new())).await
 }
 
 struct Bulk {
@@ -479,7 +352,7 @@ fn main() -> BenchResult<()> {
     let dir = tempfile::tempdir()?;
     let sqlite_db = TestDatabase::sqlite(dir.path());
     let url = sqlite_db.url.clone();
-    let g = start(dir.path(), &url)?;
+    let g = start(dir.path(), &url, &[])?;
     rt.block_on(prepare(&http, &g, students))?;
     let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "partial"))?;
     println!(
@@ -499,7 +372,7 @@ fn main() -> BenchResult<()> {
     // The same file in atomic mode, on a fresh database.
     let atomic_dir = tempfile::tempdir()?;
     let atomic_db = TestDatabase::sqlite(atomic_dir.path());
-    let g = start(atomic_dir.path(), &atomic_db.url)?;
+    let g = start(atomic_dir.path(), &atomic_db.url, &[])?;
     rt.block_on(prepare(&http, &g, students))?;
     let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "atomic"))?;
     println!(
@@ -517,7 +390,7 @@ fn main() -> BenchResult<()> {
             let copy = raw_copy(&raw_db.url, n)?;
             println!("raw PostgreSQL COPY: {copy:.0} rows/s");
             let dir = tempfile::tempdir()?;
-            let g = start(dir.path(), &db.url)?;
+            let g = start(dir.path(), &db.url, &[])?;
             rt.block_on(prepare(&http, &g, students))?;
             let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "partial"))?;
             println!(

@@ -2,37 +2,23 @@
 //! transaction rate of the same database; and SOAP decoding next to a bare quick-xml event scan.
 //! `cargo bench -p apogee-gateway --bench opi_push [-- N]` (N pushes, default 4000).
 
+mod common;
+
 use apogee_db::DbError;
 use apogee_db::testing::TestDatabase;
 use apogee_gateway::Settings;
+use common::{bea, letters, percentile_ms};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TEMPLATE: &str =
     include_str!("../../soap/tests/examples/captured/jaxws-mettreajourDonneesOpi_v10-create.xml");
-const BEA: &[u8; 23] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
-
-fn letters(mut i: usize) -> String {
-    let mut s = String::new();
-    for _ in 0..5 {
-        s.push(char::from(b'A' + (i % 26) as u8));
-        i /= 26;
-    }
-    s
-}
-
 fn envelope(i: usize) -> String {
-    let n = 1_000_000_000u64 + i as u64;
-    let ine = format!("{n:010}{}", char::from(BEA[(n % 23) as usize]));
+    let ine = bea(1_000_000_000u64 + i as u64);
     TEMPLATE
         .replace("JVMWT75DRZ", &format!("BN{i:08}"))
         .replace("3211354385T", &ine)
         .replace("LEGRAND-MSPYC", &format!("LEGRAND-{}", letters(i)))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx].as_secs_f64() * 1000.0
 }
 
 fn raw_upserts(url: &str, n: usize) -> Result<f64, DbError> {
@@ -168,8 +154,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         latencies.len(),
         elapsed.as_secs_f64(),
         rate / raw_rate,
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99)
+        percentile_ms(&latencies, 0.50),
+        percentile_ms(&latencies, 0.99)
     );
     println!(
         "SOAP decode of the captured envelope: {decode:.0}/s; bare quick-xml event scan: {scan:.0}/s (x{:.2})",

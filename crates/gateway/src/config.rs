@@ -37,27 +37,16 @@ pub struct LogOverride {
     pub format: LogFormat,
 }
 
-/// Top-level keys accepted from `APOGEE_*` variables (others, such as `APOGEE_CONFIG` or the
-/// CLI's `APOGEE_URL`, are not configuration keys of the server).
-const ENV_KEYS: &[&str] = &[
-    "bind",
-    "data_dir",
-    "database_url",
-    "public_url",
-    "demo",
-    "workers",
-    "shutdown_timeout_secs",
-    "log",
-    "limits",
-    "db",
-    "journal",
-    "opi",
-    "soap",
-    "idempotency",
-    "cvec",
-    "pj",
-    "auth",
-];
+/// Top-level keys accepted from `APOGEE_*` variables: the sections and keys of [`Settings`]
+/// (others, such as `APOGEE_CONFIG` or the CLI's `APOGEE_URL`, are not configuration keys of
+/// the server). Read from the settings themselves, so that a new section is configurable from
+/// the environment as soon as it exists.
+fn env_keys() -> Vec<String> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// A configuration error.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +68,7 @@ pub fn load(config_file: Option<&Path>, flags: FlagOverrides) -> Result<Settings
         }
         figment = figment.merge(Toml::file_exact(file));
     }
+    let env_keys = env_keys();
     figment = figment
         .merge(
             Env::raw()
@@ -87,10 +77,10 @@ pub fn load(config_file: Option<&Path>, flags: FlagOverrides) -> Result<Settings
         )
         .merge(
             Env::prefixed("APOGEE_")
-                .filter(|k| {
+                .filter(move |k| {
                     let k = k.as_str().to_ascii_lowercase();
                     let first = k.split("__").next().unwrap_or_default();
-                    ENV_KEYS.contains(&first)
+                    env_keys.iter().any(|e| e == first)
                 })
                 .split("__"),
         )

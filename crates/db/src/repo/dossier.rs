@@ -258,24 +258,20 @@ pub fn replace(
     if old.as_ref() == Some(&sent) && cod_ind_opi.is_none() {
         return Ok(false);
     }
-    let kept_opi: Option<i64> = match cod_ind_opi {
-        Some(id) => Some(id),
-        None => ds::table
+    // A first file (the common case of a load) has nothing to read back nor to delete.
+    let (stored_opi, created_at) = if old.is_some() {
+        let (opi, created) = ds::table
             .find(cod_ind)
-            .select(ds::cod_ind_opi)
-            .first::<Option<i64>>(conn)
-            .optional()?
-            .flatten(),
+            .select((ds::cod_ind_opi, ds::created_at))
+            .first::<(Option<i64>, chrono::NaiveDateTime)>(conn)?;
+        diesel::delete(ad::table.filter(ad::cod_ind.eq(cod_ind))).execute(conn)?;
+        diesel::delete(bc::table.filter(bc::cod_ind.eq(cod_ind))).execute(conn)?;
+        diesel::delete(ds::table.find(cod_ind)).execute(conn)?;
+        (opi, created)
+    } else {
+        (None, actor.now)
     };
-    let created_at = ds::table
-        .find(cod_ind)
-        .select(ds::created_at)
-        .first::<chrono::NaiveDateTime>(conn)
-        .optional()?
-        .unwrap_or(actor.now);
-    diesel::delete(ad::table.filter(ad::cod_ind.eq(cod_ind))).execute(conn)?;
-    diesel::delete(bc::table.filter(bc::cod_ind.eq(cod_ind))).execute(conn)?;
-    diesel::delete(ds::table.find(cod_ind)).execute(conn)?;
+    let kept_opi = cod_ind_opi.or(stored_opi);
     diesel::insert_into(ds::table)
         .values((
             (

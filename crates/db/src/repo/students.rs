@@ -174,7 +174,9 @@ fn replace_lists(
         && (fresh || sorted(&inscriptions_annuelles(conn, cod_ind)?) != sorted(new))
     {
         changed = true;
-        diesel::delete(ia::table.filter(ia::cod_ind.eq(cod_ind))).execute(conn)?;
+        if !fresh {
+            diesel::delete(ia::table.filter(ia::cod_ind.eq(cod_ind))).execute(conn)?;
+        }
         for x in new {
             diesel::insert_into(ia::table)
                 .values((
@@ -193,7 +195,9 @@ fn replace_lists(
         && (fresh || sorted(&inscriptions_etapes(conn, cod_ind)?) != sorted(new))
     {
         changed = true;
-        diesel::delete(ie::table.filter(ie::cod_ind.eq(cod_ind))).execute(conn)?;
+        if !fresh {
+            diesel::delete(ie::table.filter(ie::cod_ind.eq(cod_ind))).execute(conn)?;
+        }
         for x in new {
             diesel::insert_into(ie::table)
                 .values((
@@ -215,7 +219,9 @@ fn replace_lists(
         && (fresh || sorted(&blocages(conn, cod_ind)?) != sorted(new))
     {
         changed = true;
-        diesel::delete(bl::table.filter(bl::cod_ind.eq(cod_ind))).execute(conn)?;
+        if !fresh {
+            diesel::delete(bl::table.filter(bl::cod_ind.eq(cod_ind))).execute(conn)?;
+        }
         for x in new {
             diesel::insert_into(bl::table)
                 .values((
@@ -247,7 +253,7 @@ pub fn upsert(
     let status;
     let cod_ind = match find_by_cod_etu(conn, s.cod_etu)? {
         None => {
-            diesel::insert_into(et::table)
+            let id: i64 = diesel::insert_into(et::table)
                 .values((
                     et::cod_etu.eq(s.cod_etu),
                     et::ine.eq(&s.ine),
@@ -261,11 +267,8 @@ pub fn upsert(
                     et::created_by.eq(actor.client),
                     et::last_trace_id.eq(actor.trace_id),
                 ))
-                .execute(conn)?;
-            let id: i64 = et::table
-                .filter(et::cod_etu.eq(s.cod_etu))
-                .select(et::cod_ind)
-                .first(conn)?;
+                .returning(et::cod_ind)
+                .get_result(conn)?;
             if id > 99_999_999 {
                 return Err(Error::internal("séquence COD_IND épuisée (99 999 999)").into());
             }

@@ -269,6 +269,33 @@ pub(crate) fn cli(data_dir: &Path, args: &[&str]) -> Result<String, Box<dyn std:
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// Every section of the settings is configurable from `APOGEE_<SECTION>__<KEY>`, including the
+/// ones added after the environment layer was written (`enrolment`, `reports` …).
+#[test]
+fn every_settings_section_is_configurable_from_the_environment() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let defaults: toml::Value = toml::from_str(&cli(dir.path(), &["config"])?)?;
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("config")
+        .env_remove("DATABASE_URL")
+        .env_remove("APOGEE_CONFIG")
+        .env("APOGEE_ENROLMENT__REQUIRE_CVEC", "false")
+        .env("APOGEE_ENROLMENT__COD_ETU_FIRST", "30000001")
+        .env("APOGEE_LIMITS__JSON_BYTES", "1234567")
+        .env("APOGEE_URL", "http://not-a-server-key")
+        .output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config: toml::Value = toml::from_str(&String::from_utf8(out.stdout)?)?;
+    assert_eq!(defaults["enrolment"]["require_cvec"].as_bool(), Some(true));
+    assert_eq!(config["enrolment"]["require_cvec"].as_bool(), Some(false), "{config}");
+    assert_eq!(config["enrolment"]["cod_etu_first"].as_integer(), Some(30_000_001));
+    assert_eq!(config["limits"]["json_bytes"].as_integer(), Some(1_234_567));
+    assert!(config.get("url").is_none(), "the CLI's variables are not server keys");
+    Ok(())
+}
+
 #[test]
 fn cli_clients_config_and_referential_import() -> TestResult {
     let dir = tempfile::tempdir()?;
