@@ -9,7 +9,7 @@ use apogee_db::testing::TestDatabase;
 use apogee_gateway::Settings;
 use common::{bea, letters, percentile_ms};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const TEMPLATE: &str =
     include_str!("../../soap/tests/examples/captured/jaxws-mettreajourDonneesOpi_v10-create.xml");

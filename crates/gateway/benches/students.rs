@@ -26,7 +26,7 @@ const FILE_HEADER: &str = ",inscriptionsAnnuelles,inscriptionsEtapes,codSexEtu,l
 fn file_cells(s: usize) -> String {
     format!(
         ",2025:E,2025:BLK00:1:E:P,{},MARIE,100,D,054,NANCY,etu{s}@example.org,06{:08},2022,2025,2022,N,S,2022,AB,{} RUE HAUTE,54000,100,2025,CITE U CH {},54000,100",
-        if s % 2 == 0 { "F" } else { "M" },
+        if s.is_multiple_of(2) { "F" } else { "M" },
         s % 100_000_000,
         s % 200 + 1,
         s % 900 + 1

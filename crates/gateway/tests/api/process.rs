@@ -286,13 +286,27 @@ fn every_settings_section_is_configurable_from_the_environment() -> TestResult {
         .env("APOGEE_LIMITS__JSON_BYTES", "1234567")
         .env("APOGEE_URL", "http://not-a-server-key")
         .output()?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let config: toml::Value = toml::from_str(&String::from_utf8(out.stdout)?)?;
     assert_eq!(defaults["enrolment"]["require_cvec"].as_bool(), Some(true));
-    assert_eq!(config["enrolment"]["require_cvec"].as_bool(), Some(false), "{config}");
-    assert_eq!(config["enrolment"]["cod_etu_first"].as_integer(), Some(30_000_001));
+    assert_eq!(
+        config["enrolment"]["require_cvec"].as_bool(),
+        Some(false),
+        "{config}"
+    );
+    assert_eq!(
+        config["enrolment"]["cod_etu_first"].as_integer(),
+        Some(30_000_001)
+    );
     assert_eq!(config["limits"]["json_bytes"].as_integer(), Some(1_234_567));
-    assert!(config.get("url").is_none(), "the CLI's variables are not server keys");
+    assert!(
+        config.get("url").is_none(),
+        "the CLI's variables are not server keys"
+    );
     Ok(())
 }
 
