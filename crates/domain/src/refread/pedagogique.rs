@@ -116,7 +116,12 @@ fn label(referential: &Referential, table: &str, pairs: &[(&str, &str)], col: &s
 }
 
 /// The diploma version (code, version) the referential links the VET of `iae` to.
-fn vdi_of(referential: &Referential, iae: &Iae) -> Option<(String, String)> {
+/// The diploma version of an étape enrolment: the one it recorded, else the first the
+/// referential links to the VET.
+fn vdi_of(referential: &Referential, f: &StudentFile, iae: &Iae) -> Option<(String, String)> {
+    if let Some((dip, vdi)) = f.iae_record(iae).and_then(|r| r.vdi.as_ref()) {
+        return Some((dip.clone(), vdi.to_string()));
+    }
     let vrs = iae.cod_vrs_vet.to_string();
     let link = find(
         referential,
@@ -232,7 +237,7 @@ pub fn contrats(
         .into_iter()
         .filter(|i| wanted.is_none_or(|y| y == i.cod_anu))
     {
-        let key = (iae.cod_anu.clone(), vdi_of(referential, iae));
+        let key = (iae.cod_anu.clone(), vdi_of(referential, f, iae));
         let pos = match keyed.iter().position(|(k, _)| *k == key) {
             Some(p) => p,
             None => {

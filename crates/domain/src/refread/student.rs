@@ -63,6 +63,62 @@ pub struct StudentFile {
     pub blocages: Vec<Blocage>,
     /// The rest of the file (civil status, birth, bacs, addresses…), when stored.
     pub dossier: Option<Dossier>,
+    /// What each yearly enrolment recorded (régime, statut, date), by year.
+    pub iaa_records: Vec<IaaRecord>,
+    /// What each étape enrolment recorded (date, the diploma version enrolled in).
+    pub iae_records: Vec<IaeRecord>,
+}
+
+/// What a yearly enrolment (`INS_ADM_ANU`) recorded beyond its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IaaRecord {
+    /// `COD_ANU`.
+    pub cod_anu: String,
+    /// `COD_RGI`, régime d'inscription.
+    pub cod_rgi: Option<String>,
+    /// `COD_STU`, statut.
+    pub cod_stu: Option<String>,
+    /// `DAT_CRE_IAA`: the day it was written.
+    pub date: NaiveDate,
+}
+
+/// What an étape enrolment (`INS_ADM_ETP`) recorded beyond its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IaeRecord {
+    /// `COD_ANU`.
+    pub cod_anu: String,
+    /// `COD_ETP`.
+    pub cod_etp: String,
+    /// `COD_VRS_VET`.
+    pub cod_vrs_vet: i32,
+    /// `DAT_CRE_IAE`: the day it was written.
+    pub date: NaiveDate,
+    /// The diploma version enrolled in (`COD_DIP`, `COD_VRS_VDI`), when recorded.
+    pub vdi: Option<(String, i32)>,
+}
+
+impl StudentFile {
+    fn iaa_record(&self, cod_anu: &str) -> Option<&IaaRecord> {
+        self.iaa_records.iter().find(|r| r.cod_anu == cod_anu)
+    }
+
+    pub(crate) fn iae_record(&self, iae: &Iae) -> Option<&IaeRecord> {
+        self.iae_records.iter().find(|r| {
+            r.cod_anu == iae.cod_anu && r.cod_etp == iae.cod_etp && r.cod_vrs_vet == iae.cod_vrs_vet
+        })
+    }
+}
+
+/// The `regimeIns` block of a year: code and label of `REGIME_INS` (empty when not recorded;
+/// esup-siscol and esup-pstage read `codRgi`, esup-mdw `libRgi`).
+fn regime(r: &Referential, rec: Option<&IaaRecord>) -> Val {
+    named(
+        r,
+        &adm::RegimeInsDTO,
+        rec.and_then(|x| x.cod_rgi.as_deref()),
+        "codRgi",
+        ("libRgi", "regimes", "libRgi"),
+    )
 }
 
 /// A read of the student register: the key from the parameters, the answer from the file found
@@ -666,7 +722,7 @@ fn etat_iaa(code: &str) -> Val {
 /// year) in the states asked; none is `…nullretrieve.findIAA`.
 pub fn ia_annuelles(
     file: Option<&StudentFile>,
-    _: &Referential,
+    referential: &Referential,
     params: &Params,
 ) -> Result<Vec<Obj>, Error> {
     let f = found(file)?;
@@ -678,9 +734,24 @@ pub fn ia_annuelles(
         .filter(|i| wanted.as_ref().is_none_or(|w| *w == i.cod_anu))
         .filter(|i| passes(&filter, &i.eta_iaa))
         .map(|i| {
+            let rec = f.iaa_record(&i.cod_anu);
             let mut o = Obj::new(&adm::InsAdmAnuDTO2);
             o.set("anneeIAA", txt(&i.cod_anu))
-                .set("etatIaa", etat_iaa(&i.eta_iaa));
+                .set("etatIaa", etat_iaa(&i.eta_iaa))
+                .set("regimeIns", regime(referential, rec))
+                .set(
+                    "statut",
+                    named(
+                        referential,
+                        &adm::StatutEtuDTO,
+                        rec.and_then(|x| x.cod_stu.as_deref()),
+                        "code",
+                        ("libelle", "statuts", "libStu"),
+                    ),
+                );
+            if let Some(rec) = rec {
+                o.set("dateIAA", txt(&date_time(rec.date)));
+            }
             o
         })
         .collect();
@@ -707,8 +778,9 @@ fn payment(state: Option<&str>) -> (&'static str, &'static str) {
 }
 
 /// The étape, diploma, composante and centre de gestion blocks of an étape enrolment, from the
-/// referential (empty blocks when it does not know the étape).
-fn offer(referential: &Referential, iae: &Iae, o: &mut Obj) {
+/// referential (empty blocks when it does not know the étape). The diploma is the version the
+/// enrolment recorded (`vdi`), else the first the referential links to the VET.
+fn offer(referential: &Referential, iae: &Iae, vdi: Option<&(String, i32)>, o: &mut Obj) {
     let vrs = iae.cod_vrs_vet.to_string();
     let etp = iae.cod_etp.as_str();
     let find = |table: &str, pairs: &[(&str, &str)]| {
@@ -737,12 +809,18 @@ fn offer(referential: &Referential, iae: &Iae, o: &mut Obj) {
             ],
         ),
     );
-    let link = find("vdi-vet", &[("codEtp", etp), ("codVrsVet", &vrs)]);
-    let diplome = link.map_or_else(
+    let recorded = vdi.map(|(dip, v)| (dip.clone(), v.to_string()));
+    let linked = || {
+        find("vdi-vet", &[("codEtp", etp), ("codVrsVet", &vrs)]).map(|l| {
+            (
+                text(l, "codDip").unwrap_or_default(),
+                text(l, "codVrsVdi").unwrap_or_default(),
+            )
+        })
+    };
+    let diplome = recorded.or_else(linked).map_or_else(
         || empty(&adm::DiplomeDTO),
-        |l| {
-            let dip = text(l, "codDip").unwrap_or_default();
-            let vdi = text(l, "codVrsVdi").unwrap_or_default();
+        |(dip, vdi)| {
             let d = find("diplomes", &[("codDip", &dip)]);
             let v = find("versions-diplome", &[("codDip", &dip), ("codVrsVdi", &vdi)]);
             block(
@@ -839,8 +917,13 @@ pub fn ia_etapes(
             )
             .set("codeInscriptionPayee", txt(code))
             .set("inscriptionPayee", txt(label))
-            .set("listeSpecialiteSISE", Val::List(Vec::new()));
-        offer(referential, iae, &mut o);
+            .set("listeSpecialiteSISE", Val::List(Vec::new()))
+            .set("regimeIns", regime(referential, f.iaa_record(&iae.cod_anu)));
+        let rec = f.iae_record(iae);
+        if let Some(rec) = rec {
+            o.set("dateIAE", txt(&date_time(rec.date)));
+        }
+        offer(referential, iae, rec.and_then(|r| r.vdi.as_ref()), &mut o);
         items.push(o);
     }
     if items.is_empty() {

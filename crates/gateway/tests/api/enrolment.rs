@@ -169,6 +169,13 @@ both_backends! {
         let iae = both(app, "AdministratifMetier", "recupererIAEtapes_v3", &[("codEtu", &cod_etu), ("annee", "2026"), ("etatIAA", "E"), ("etatIAE", "E")]).await?;
         assert_eq!(iae.len(), 1, "{iae:?}");
         assert_eq!(iae[0]["etape"]["codeEtp"], "ETP01", "{iae:?}");
+        // What the enrolment recorded: the LP's régime and diploma version, the day it was made.
+        let today = format!("{}T00:00:00", chrono::Utc::now().date_naive());
+        assert_eq!(iae[0]["regimeIns"], json!({"codRgi": "1", "libRgi": "Formation initiale (démo)"}), "{iae:?}");
+        assert_eq!((iae[0]["diplome"]["codeDiplome"].as_str(), iae[0]["diplome"]["versionDiplome"].as_str()), (Some("DIP01"), Some("1")), "{iae:?}");
+        assert_eq!(iae[0]["dateIAE"], today, "{iae:?}");
+        let iaa = both(app, "AdministratifMetier", "recupererIAAnnuelles_v2", &[("codEtu", &cod_etu), ("annee", "2026")]).await?;
+        assert_eq!((iaa[0]["regimeIns"]["codRgi"].as_str(), iaa[0]["dateIAA"].as_str()), (Some("1"), Some(today.as_str())), "{iaa:?}");
         let years = both(app, "AdministratifMetier", "recupererAnneesIa", &[("codEtu", &cod_etu)]).await?;
         assert!(years.iter().any(|y| y["annee"] == "2026" || y == "2026"), "{years:?}");
         let file: Value = app.get(&format!("/api/v1/etudiants/{cod_etu}")).send().await?.json().await?;
