@@ -357,12 +357,8 @@ impl GatewayClient {
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
-        let request = self
-            .http
-            .post(self.url("/api/v1/laissez-passer/batch"))
-            .header("Accept", "application/json")
-            .header("Idempotency-Key", idempotency_key);
-        self.upload(request, body, content_type, query, progress)
+        let path = "/api/v1/laissez-passer/batch";
+        self.keyed_batch(path, body, content_type, query, idempotency_key, progress)
             .await
     }
 
@@ -378,11 +374,30 @@ impl GatewayClient {
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
+        let path = "/api/v1/inscriptions/batch";
+        self.keyed_batch(path, body, content_type, &[], idempotency_key, progress)
+            .await
+    }
+
+    /// A batch `POST` to `path` with its `Idempotency-Key`, the JSON report asked for.
+    async fn keyed_batch<R>(
+        &self,
+        path: &str,
+        body: R,
+        content_type: &str,
+        query: &[(&str, String)],
+        idempotency_key: &str,
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Value, ClientError>
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
         let request = self
             .http
-            .post(self.url("/api/v1/inscriptions/batch"))
+            .post(self.url(path))
+            .header("Accept", "application/json")
             .header("Idempotency-Key", idempotency_key);
-        self.upload(request, body, content_type, &[], progress)
+        self.upload(request, body, content_type, query, progress)
             .await
     }
 

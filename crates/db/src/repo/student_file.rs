@@ -9,10 +9,9 @@ use crate::repo::students::{self, StudentRow};
 use crate::schema::opi_individu as opi;
 use crate::schema_lp::etudiant as et;
 use crate::schema_student::etudiant_dossier as ds;
-use apogee_domain::lp::etudiant::{Iaa, Iae};
-use apogee_domain::refread::student::{IaaRecord, IaeRecord, StudentFile, StudentKey};
+use apogee_domain::refread::student::{StudentFile, StudentKey};
 use apogee_domain::refread::student_list::{ListQuery, ListedEnrolment};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
 /// The student `key` names, with its enrolments and bans.
@@ -62,8 +61,8 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
         StudentKey::Nobody => None,
     };
     let Some(row) = row else { return Ok(None) };
-    let (iaa, iaa_records) = yearly(conn, row.cod_ind)?;
-    let (iae, iae_records) = etapes(conn, row.cod_ind)?;
+    let (iaa, iaa_records) = students::yearly(conn, row.cod_ind)?;
+    let (iae, iae_records) = students::etapes(conn, row.cod_ind)?;
     Ok(Some(StudentFile {
         iaa,
         iaa_records,
@@ -80,93 +79,6 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
         date_nai: row.date_nai_ind,
         match_key: row.match_key,
     }))
-}
-
-/// The yearly enrolments (as the register holds them, and what each recorded), by year.
-fn yearly(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iaa>, Vec<IaaRecord>)> {
-    use crate::schema_lp::inscription_annuelle as ia;
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        NaiveDateTime,
-    );
-    let rows: Vec<Row> = ia::table
-        .filter(ia::cod_ind.eq(cod_ind))
-        .order(ia::cod_anu.asc())
-        .select((
-            ia::cod_anu,
-            ia::eta_iaa,
-            ia::cod_rgi,
-            ia::cod_stu,
-            ia::created_at,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(cod_anu, eta_iaa, cod_rgi, cod_stu, at)| {
-            let record = IaaRecord {
-                cod_anu: cod_anu.clone(),
-                cod_rgi,
-                cod_stu,
-                date: at.date(),
-            };
-            (Iaa { cod_anu, eta_iaa }, record)
-        })
-        .unzip())
-}
-
-/// The étape enrolments (as the register holds them, and what each recorded), by year, étape
-/// and version.
-fn etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iae>, Vec<IaeRecord>)> {
-    use crate::schema_lp::inscription_etape as ie;
-    type Row = (
-        String,
-        String,
-        i32,
-        String,
-        Option<String>,
-        NaiveDateTime,
-        Option<String>,
-        Option<i32>,
-    );
-    let rows: Vec<Row> = ie::table
-        .filter(ie::cod_ind.eq(cod_ind))
-        .order((ie::cod_anu.asc(), ie::cod_etp.asc(), ie::cod_vrs_vet.asc()))
-        .select((
-            ie::cod_anu,
-            ie::cod_etp,
-            ie::cod_vrs_vet,
-            ie::eta_iae,
-            ie::eta_pmt_iae,
-            ie::created_at,
-            ie::cod_dip,
-            ie::cod_vrs_vdi,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(cod_anu, cod_etp, cod_vrs_vet, eta_iae, eta_pmt_iae, at, dip, vdi)| {
-                let record = IaeRecord {
-                    cod_anu: cod_anu.clone(),
-                    cod_etp: cod_etp.clone(),
-                    cod_vrs_vet,
-                    date: at.date(),
-                    vdi: dip.zip(vdi),
-                };
-                let iae = Iae {
-                    cod_anu,
-                    cod_etp,
-                    cod_vrs_vet,
-                    eta_iae,
-                    eta_pmt_iae,
-                };
-                (iae, record)
-            },
-        )
-        .unzip())
 }
 
 /// (`cod_etu`, birth surname, first name, birth date, INE, étape, version).

@@ -12,6 +12,7 @@ use apogee_domain::Error;
 use apogee_domain::formats::rfc3339;
 use apogee_domain::lp::etudiant::{Blocage, EtudiantIntake, Iaa, Iae, read_csv};
 use apogee_domain::opi::Warning;
+use apogee_domain::refread::student::{IaaRecord, IaeRecord};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -100,20 +101,62 @@ pub fn find_by_ine(conn: &mut AnyConnection, ine: &str) -> QueryResult<Vec<Stude
 
 /// Annual enrolments of a student, by year.
 pub fn inscriptions_annuelles(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Vec<Iaa>> {
-    let rows: Vec<(String, String)> = ia::table
-        .filter(ia::cod_ind.eq(cod_ind))
-        .order(ia::cod_anu.asc())
-        .select((ia::cod_anu, ia::eta_iaa))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(cod_anu, eta_iaa)| Iaa { cod_anu, eta_iaa })
-        .collect())
+    Ok(yearly(conn, cod_ind)?.0)
 }
 
 /// VET enrolments of a student.
 pub fn inscriptions_etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Vec<Iae>> {
-    let rows: Vec<(String, String, i32, String, Option<String>)> = ie::table
+    Ok(etapes(conn, cod_ind)?.0)
+}
+
+/// The yearly enrolments (as the register holds them, and what each recorded), by year.
+pub fn yearly(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iaa>, Vec<IaaRecord>)> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        NaiveDateTime,
+    );
+    let rows: Vec<Row> = ia::table
+        .filter(ia::cod_ind.eq(cod_ind))
+        .order(ia::cod_anu.asc())
+        .select((
+            ia::cod_anu,
+            ia::eta_iaa,
+            ia::cod_rgi,
+            ia::cod_stu,
+            ia::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(cod_anu, eta_iaa, cod_rgi, cod_stu, at)| {
+            let record = IaaRecord {
+                cod_anu: cod_anu.clone(),
+                cod_rgi,
+                cod_stu,
+                date: at.date(),
+            };
+            (Iaa { cod_anu, eta_iaa }, record)
+        })
+        .unzip())
+}
+
+/// The étape enrolments (as the register holds them, and what each recorded), by year, étape
+/// and version.
+pub fn etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iae>, Vec<IaeRecord>)> {
+    type Row = (
+        String,
+        String,
+        i32,
+        String,
+        Option<String>,
+        NaiveDateTime,
+        Option<String>,
+        Option<i32>,
+    );
+    let rows: Vec<Row> = ie::table
         .filter(ie::cod_ind.eq(cod_ind))
         .order((ie::cod_anu.asc(), ie::cod_etp.asc(), ie::cod_vrs_vet.asc()))
         .select((
@@ -122,20 +165,33 @@ pub fn inscriptions_etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResul
             ie::cod_vrs_vet,
             ie::eta_iae,
             ie::eta_pmt_iae,
+            ie::created_at,
+            ie::cod_dip,
+            ie::cod_vrs_vdi,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(cod_anu, cod_etp, cod_vrs_vet, eta_iae, eta_pmt_iae)| Iae {
-                cod_anu,
-                cod_etp,
-                cod_vrs_vet,
-                eta_iae,
-                eta_pmt_iae,
+            |(cod_anu, cod_etp, cod_vrs_vet, eta_iae, eta_pmt_iae, at, dip, vdi)| {
+                let record = IaeRecord {
+                    cod_anu: cod_anu.clone(),
+                    cod_etp: cod_etp.clone(),
+                    cod_vrs_vet,
+                    date: at.date(),
+                    vdi: dip.zip(vdi),
+                };
+                let iae = Iae {
+                    cod_anu,
+                    cod_etp,
+                    cod_vrs_vet,
+                    eta_iae,
+                    eta_pmt_iae,
+                };
+                (iae, record)
             },
         )
-        .collect())
+        .unzip())
 }
 
 /// Bans of a student.

@@ -750,7 +750,7 @@ pub fn ia_annuelles(
                     ),
                 );
             if let Some(rec) = rec {
-                o.set("dateIAA", txt(&date_time(rec.date)));
+                o.set("dateIAA", txt(date_time(rec.date)));
             }
             o
         })
@@ -921,7 +921,7 @@ pub fn ia_etapes(
             .set("regimeIns", regime(referential, f.iaa_record(&iae.cod_anu)));
         let rec = f.iae_record(iae);
         if let Some(rec) = rec {
-            o.set("dateIAE", txt(&date_time(rec.date)));
+            o.set("dateIAE", txt(date_time(rec.date)));
         }
         offer(referential, iae, rec.and_then(|r| r.vdi.as_ref()), &mut o);
         items.push(o);

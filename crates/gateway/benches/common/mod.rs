@@ -90,25 +90,20 @@ pub fn bea(n: u64) -> String {
     format!("{n:010}{}", char::from(KEYS[(n % 23) as usize]))
 }
 
+/// `PUT` of a CSV body; the JSON answer.
 pub async fn put_csv(
     http: &reqwest::Client,
     g: &Gateway,
     path: &str,
     body: String,
 ) -> BenchResult<serde_json::Value> {
-    let r = http
-        .put(format!("{}{path}", g.base))
-        .bearer_auth(&g.token)
-        .header("Content-Type", "text/csv")
-        .body(body)
-        .send()
-        .await?;
-    let status = r.status();
-    let text = r.text().await?;
-    if !status.is_success() {
-        return Err(format!("{path}: {status} {text}").into());
-    }
-    Ok(serde_json::from_str(&text)?)
+    send_csv(
+        http.put(format!("{}{path}", g.base)),
+        g,
+        path,
+        body.into_bytes(),
+    )
+    .await
 }
 
 /// `POST` of a CSV batch; the JSON report.
@@ -118,11 +113,21 @@ pub async fn post_csv(
     path: &str,
     body: Vec<u8>,
 ) -> BenchResult<serde_json::Value> {
-    let r = http
+    let request = http
         .post(format!("{}{path}", g.base))
+        .header("Accept", "application/json");
+    send_csv(request, g, path, body).await
+}
+
+async fn send_csv(
+    request: reqwest::RequestBuilder,
+    g: &Gateway,
+    path: &str,
+    body: Vec<u8>,
+) -> BenchResult<serde_json::Value> {
+    let r = request
         .bearer_auth(&g.token)
         .header("Content-Type", "text/csv")
-        .header("Accept", "application/json")
         .body(body)
         .send()
         .await?;
