@@ -1,6 +1,7 @@
 //! OPI v10 pushes over SOAP at 32 connections on SQLite, next to the raw single-row upsert
 //! transaction rate of the same database; and SOAP decoding next to a bare quick-xml event scan.
-//! `cargo bench -p apogee-gateway --bench opi_push [-- N]` (N pushes, default 4000).
+//! `cargo bench -p apogee-gateway --bench opi_push [-- N [STORED]]` (N pushes, default 4000,
+//! after STORED OPIs already in the database, default 0: the scale curve runs 1k, 10k, 100k).
 
 mod common;
 
@@ -41,6 +42,28 @@ fn raw_upserts(url: &str, n: usize) -> Result<f64, DbError> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
+/// `stored` OPIs in the gateway's database before it starts (distinct codes, BEA INEs and
+/// identities, as a campaign leaves them), by one SQL statement.
+fn prestore(url: &str, stored: usize) -> Result<(), DbError> {
+    use diesel::RunQueryDsl;
+    if stored == 0 {
+        return Ok(());
+    }
+    let db = apogee_db::testing::migrated(url)?;
+    let sql = format!(
+        "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {stored}) \
+         INSERT INTO opi_individu (cod_opi_int_epo, cod_opi_int_epo_upper, ine, ine_family, ine_check, lib_nom_pat_ind_opi, lib_pr1_ind_opi, date_nai_ind_opi, match_key, donnees, created_at, updated_at) \
+         SELECT 'ST' || printf('%08d', i), 'ST' || printf('%08d', i), \
+                printf('%010d', 3000000000 + i) || substr('ABCDEFGHJKLMNPRSTUVWXYZ', ((3000000000 + i) % 23) + 1, 1), 'BEA', 'ok', \
+                'STORED' || i, 'PRENOM', '2005-03-14', 'STORED' || i || '|PRENOM|2005-03-14', '{{}}', \
+                '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM g"
+    );
+    db.write_blocking(|c| {
+        apogee_db::with_backend!(c, |c| diesel::sql_query(&sql).execute(c)).map_err(DbError::from)
+    })?;
+    Ok(())
+}
+
 fn decode_vs_scan(iterations: usize) -> (f64, f64) {
     use quick_xml::events::Event;
     let bytes = TEMPLATE.as_bytes();
@@ -71,16 +94,19 @@ fn decode_vs_scan(iterations: usize) -> (f64, f64) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
+    let args: Vec<usize> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(4000);
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let n = args.first().copied().unwrap_or(4000);
+    let stored = args.get(1).copied().unwrap_or(0);
     let dir = tempfile::tempdir()?;
 
     let raw_dir = tempfile::tempdir()?;
     let raw_rate = raw_upserts(&TestDatabase::sqlite(raw_dir.path()).url, 2000)?;
 
     let db = TestDatabase::sqlite(dir.path());
+    prestore(&db.url, stored)?;
     let settings = Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
@@ -150,7 +176,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (decode, scan) = decode_vs_scan(20_000);
     println!("raw single-row upsert transactions (SQLite, synchronous=FULL): {raw_rate:.0}/s");
     println!(
-        "OPI v10 SOAP pushes, 2 vœux, 32 connections: {} pushes in {:.2} s = {rate:.0}/s (x{:.2} raw); p50 {:.2} ms, p99 {:.2} ms",
+        "OPI v10 SOAP pushes, 2 vœux, 32 connections, {stored} OPIs stored before: {} pushes in {:.2} s = {rate:.0}/s (x{:.2} raw); p50 {:.2} ms, p99 {:.2} ms",
         latencies.len(),
         elapsed.as_secs_f64(),
         rate / raw_rate,
