@@ -400,6 +400,13 @@ async fn push(client: &GatewayClient, user: &str, cmd: OpiCommand) -> Outcome {
     )
 }
 
+/// FNV-1a, 64 bits: a hash that stays the same from one run (and one build) to the next.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// What a streamed file upload needs: its idempotency key, media type and progress reporter.
 struct Upload {
     key: String,
@@ -420,11 +427,25 @@ async fn upload(file: &Path, key: Option<String>, default_name: &str) -> anyhow:
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let name = file
+        // A header value: the name's ASCII letters, digits and `.-_` (others as `_`), at most
+        // 64 of them, and a hash of the absolute path (two folders, two keys).
+        let name: String = file
             .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or(default_name);
-        format!("apogee-cli:{name}:{}:{modified}", meta.len())
+            .unwrap_or(default_name)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(64)
+            .collect();
+        let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+        let place = fnv1a(path.to_string_lossy().as_bytes());
+        format!("apogee-cli:{name}:{place:016x}:{}:{modified}", meta.len())
     });
     let content_type = match file
         .extension()
@@ -503,8 +524,12 @@ async fn upload_report(
         tokio::fs::write(path, serde_json::to_vec_pretty(report)?).await?;
         eprintln!("rapport : {}", path.display());
     }
-    let rejected =
-        counts["rejected"].as_u64().unwrap_or(0) + counts["fileErrors"].as_u64().unwrap_or(0);
+    // `fileErrors`: the file-level errors of an LP batch (a list of messages).
+    let file_errors = counts["fileErrors"].as_array().cloned().unwrap_or_default();
+    for e in &file_errors {
+        eprintln!("  fichier : {}", e.as_str().unwrap_or_default());
+    }
+    let rejected = counts["rejected"].as_u64().unwrap_or(0) + file_errors.len() as u64;
     Ok(u8::from(rejected > 0))
 }
 

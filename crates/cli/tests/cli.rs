@@ -252,7 +252,7 @@ fn ia_push_enrols_a_campaign_and_etudiant_get_shows_the_student() -> TestResult 
     let csv = "codOpiIntEpo,codEtu,codAnu,codEtp,codVrsVet\n\
                IA00000000,,2026,ETP01,1\nIA00000001,,2026,ETP01,1\nIA00000002,,2026,ETP01,1\n\
                ,10000003,2026,ETP01,1\n,10000001,2026,,1\n";
-    let file = gw.file("ia.csv", csv)?;
+    let file = gw.file("inscriptions-été 2026.csv", csv)?; // not a header value as such
     let report = gw.dir.path().join("ia-report.json");
     let out = gw.apogee(&[
         "ia",

@@ -32,6 +32,7 @@ diesel::table! {
         cod_rgi -> Nullable<Varchar>,
         cod_stu -> Nullable<Varchar>,
         cod_cat_exo_ext -> Nullable<Varchar>,
+        dat_cre_iaa -> Nullable<Date>,
     }
 }
 
@@ -51,6 +52,7 @@ diesel::table! {
         cod_dip -> Nullable<Varchar>,
         cod_vrs_vdi -> Nullable<Integer>,
         cod_cge -> Nullable<Varchar>,
+        dat_cre_iae -> Nullable<Date>,
     }
 }
 

@@ -147,6 +147,12 @@ pub fn enrolled(
     Ok(n > 0)
 }
 
+/// The day of an enrolment (`DAT_CRE_IAA`, `DAT_CRE_IAE`): the server's local day (`TZ`; a
+/// French university runs it with `TZ=Europe/Paris`).
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
 /// Writes the yearly enrolment (created `E` when absent) and the étape enrolment (`E`; a
 /// cancelled one of the same VET is reinstated).
 pub fn write(conn: &mut AnyConnection, e: &NewEnrolment<'_>, actor: Actor<'_>) -> QueryResult<()> {
@@ -164,6 +170,7 @@ pub fn write(conn: &mut AnyConnection, e: &NewEnrolment<'_>, actor: Actor<'_>) -
                 ia::cod_rgi.eq(e.cod_rgi),
                 ia::cod_stu.eq(e.cod_stu),
                 ia::cod_cat_exo_ext.eq(e.cod_cat_exo_ext),
+                ia::dat_cre_iaa.eq(Some(today())),
                 ia::created_at.eq(actor.now),
                 ia::updated_at.eq(actor.now),
                 ia::created_by.eq(actor.client),
@@ -188,6 +195,7 @@ pub fn write(conn: &mut AnyConnection, e: &NewEnrolment<'_>, actor: Actor<'_>) -
             ie::cod_dip.eq(e.vdi.0),
             ie::cod_vrs_vdi.eq(e.vdi.1),
             ie::cod_cge.eq(e.cod_cge),
+            ie::dat_cre_iae.eq(Some(today())),
             ie::created_at.eq(actor.now),
             ie::updated_at.eq(actor.now),
             ie::created_by.eq(actor.client),

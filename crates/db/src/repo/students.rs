@@ -116,7 +116,7 @@ pub fn yearly(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iaa>, 
         String,
         Option<String>,
         Option<String>,
-        NaiveDateTime,
+        Option<NaiveDate>,
     );
     let rows: Vec<Row> = ia::table
         .filter(ia::cod_ind.eq(cod_ind))
@@ -126,7 +126,7 @@ pub fn yearly(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iaa>, 
             ia::eta_iaa,
             ia::cod_rgi,
             ia::cod_stu,
-            ia::created_at,
+            ia::dat_cre_iaa,
         ))
         .load(conn)?;
     Ok(rows
@@ -136,7 +136,7 @@ pub fn yearly(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iaa>, 
                 cod_anu: cod_anu.clone(),
                 cod_rgi,
                 cod_stu,
-                date: at.date(),
+                date: at,
             };
             (Iaa { cod_anu, eta_iaa }, record)
         })
@@ -152,7 +152,7 @@ pub fn etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iae>, 
         i32,
         String,
         Option<String>,
-        NaiveDateTime,
+        Option<NaiveDate>,
         Option<String>,
         Option<i32>,
     );
@@ -165,7 +165,7 @@ pub fn etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iae>, 
             ie::cod_vrs_vet,
             ie::eta_iae,
             ie::eta_pmt_iae,
-            ie::created_at,
+            ie::dat_cre_iae,
             ie::cod_dip,
             ie::cod_vrs_vdi,
         ))
@@ -178,7 +178,7 @@ pub fn etapes(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<(Vec<Iae>, 
                     cod_anu: cod_anu.clone(),
                     cod_etp: cod_etp.clone(),
                     cod_vrs_vet,
-                    date: at.date(),
+                    date: at,
                     vdi: dip.zip(vdi),
                 };
                 let iae = Iae {
@@ -226,49 +226,83 @@ fn replace_lists(
     actor: Actor<'_>,
 ) -> QueryResult<bool> {
     let mut changed = false;
-    if let Some(new) = &s.inscriptions_annuelles
-        && (fresh || sorted(&inscriptions_annuelles(conn, cod_ind)?) != sorted(new))
-    {
-        changed = true;
-        if !fresh {
-            diesel::delete(ia::table.filter(ia::cod_ind.eq(cod_ind))).execute(conn)?;
-        }
-        for x in new {
-            diesel::insert_into(ia::table)
-                .values((
-                    ia::cod_ind.eq(cod_ind),
-                    ia::cod_anu.eq(&x.cod_anu),
-                    ia::eta_iaa.eq(&x.eta_iaa),
-                    ia::created_at.eq(actor.now),
-                    ia::updated_at.eq(actor.now),
-                    ia::created_by.eq(actor.client),
-                    ia::last_trace_id.eq(actor.trace_id),
-                ))
-                .execute(conn)?;
+    // Enrolments are merged by key, not replaced: what an enrolment recorded on them (régime,
+    // statut, diploma version, centre de gestion, date) survives a register re-sync.
+    if let Some(new) = &s.inscriptions_annuelles {
+        let old = if fresh {
+            Vec::new()
+        } else {
+            inscriptions_annuelles(conn, cod_ind)?
+        };
+        if fresh || sorted(&old) != sorted(new) {
+            changed = true;
+            for gone in old
+                .iter()
+                .filter(|o| !new.iter().any(|n| n.cod_anu == o.cod_anu))
+            {
+                diesel::delete(ia::table.find((cod_ind, &gone.cod_anu))).execute(conn)?;
+            }
+            for x in new {
+                crate::with_backend!(conn, |c| diesel::insert_into(ia::table)
+                    .values((
+                        ia::cod_ind.eq(cod_ind),
+                        ia::cod_anu.eq(&x.cod_anu),
+                        ia::eta_iaa.eq(&x.eta_iaa),
+                        ia::created_at.eq(actor.now),
+                        ia::updated_at.eq(actor.now),
+                        ia::created_by.eq(actor.client),
+                        ia::last_trace_id.eq(actor.trace_id),
+                    ))
+                    .on_conflict((ia::cod_ind, ia::cod_anu))
+                    .do_update()
+                    .set((
+                        ia::eta_iaa.eq(&x.eta_iaa),
+                        ia::updated_at.eq(actor.now),
+                        ia::last_trace_id.eq(actor.trace_id),
+                    ))
+                    .execute(c))?;
+            }
         }
     }
-    if let Some(new) = &s.inscriptions_etapes
-        && (fresh || sorted(&inscriptions_etapes(conn, cod_ind)?) != sorted(new))
-    {
-        changed = true;
-        if !fresh {
-            diesel::delete(ie::table.filter(ie::cod_ind.eq(cod_ind))).execute(conn)?;
-        }
-        for x in new {
-            diesel::insert_into(ie::table)
-                .values((
-                    ie::cod_ind.eq(cod_ind),
-                    ie::cod_anu.eq(&x.cod_anu),
-                    ie::cod_etp.eq(&x.cod_etp),
-                    ie::cod_vrs_vet.eq(x.cod_vrs_vet),
-                    ie::eta_iae.eq(&x.eta_iae),
-                    ie::eta_pmt_iae.eq(&x.eta_pmt_iae),
-                    ie::created_at.eq(actor.now),
-                    ie::updated_at.eq(actor.now),
-                    ie::created_by.eq(actor.client),
-                    ie::last_trace_id.eq(actor.trace_id),
-                ))
-                .execute(conn)?;
+    if let Some(new) = &s.inscriptions_etapes {
+        let old = if fresh {
+            Vec::new()
+        } else {
+            inscriptions_etapes(conn, cod_ind)?
+        };
+        if fresh || sorted(&old) != sorted(new) {
+            changed = true;
+            let same = |a: &Iae, b: &Iae| {
+                (&a.cod_anu, &a.cod_etp, a.cod_vrs_vet) == (&b.cod_anu, &b.cod_etp, b.cod_vrs_vet)
+            };
+            for gone in old.iter().filter(|o| !new.iter().any(|n| same(n, o))) {
+                let key = (cod_ind, &gone.cod_anu, &gone.cod_etp, gone.cod_vrs_vet);
+                diesel::delete(ie::table.find(key)).execute(conn)?;
+            }
+            for x in new {
+                crate::with_backend!(conn, |c| diesel::insert_into(ie::table)
+                    .values((
+                        ie::cod_ind.eq(cod_ind),
+                        ie::cod_anu.eq(&x.cod_anu),
+                        ie::cod_etp.eq(&x.cod_etp),
+                        ie::cod_vrs_vet.eq(x.cod_vrs_vet),
+                        ie::eta_iae.eq(&x.eta_iae),
+                        ie::eta_pmt_iae.eq(&x.eta_pmt_iae),
+                        ie::created_at.eq(actor.now),
+                        ie::updated_at.eq(actor.now),
+                        ie::created_by.eq(actor.client),
+                        ie::last_trace_id.eq(actor.trace_id),
+                    ))
+                    .on_conflict((ie::cod_ind, ie::cod_anu, ie::cod_etp, ie::cod_vrs_vet))
+                    .do_update()
+                    .set((
+                        ie::eta_iae.eq(&x.eta_iae),
+                        ie::eta_pmt_iae.eq(&x.eta_pmt_iae),
+                        ie::updated_at.eq(actor.now),
+                        ie::last_trace_id.eq(actor.trace_id),
+                    ))
+                    .execute(c))?;
+            }
         }
     }
     if let Some(new) = &s.blocages

@@ -78,8 +78,9 @@ pub struct IaaRecord {
     pub cod_rgi: Option<String>,
     /// `COD_STU`, statut.
     pub cod_stu: Option<String>,
-    /// `DAT_CRE_IAA`: the day it was written.
-    pub date: NaiveDate,
+    /// `DAT_CRE_IAA`: the day the enrolment was made (unknown for enrolments loaded by the
+    /// register).
+    pub date: Option<NaiveDate>,
 }
 
 /// What an étape enrolment (`INS_ADM_ETP`) recorded beyond its state.
@@ -91,8 +92,9 @@ pub struct IaeRecord {
     pub cod_etp: String,
     /// `COD_VRS_VET`.
     pub cod_vrs_vet: i32,
-    /// `DAT_CRE_IAE`: the day it was written.
-    pub date: NaiveDate,
+    /// `DAT_CRE_IAE`: the day the enrolment was made (unknown for enrolments loaded by the
+    /// register).
+    pub date: Option<NaiveDate>,
     /// The diploma version enrolled in (`COD_DIP`, `COD_VRS_VDI`), when recorded.
     pub vdi: Option<(String, i32)>,
 }
@@ -749,8 +751,8 @@ pub fn ia_annuelles(
                         ("libelle", "statuts", "libStu"),
                     ),
                 );
-            if let Some(rec) = rec {
-                o.set("dateIAA", txt(date_time(rec.date)));
+            if let Some(day) = rec.and_then(|r| r.date) {
+                o.set("dateIAA", txt(date_time(day)));
             }
             o
         })
@@ -920,8 +922,8 @@ pub fn ia_etapes(
             .set("listeSpecialiteSISE", Val::List(Vec::new()))
             .set("regimeIns", regime(referential, f.iaa_record(&iae.cod_anu)));
         let rec = f.iae_record(iae);
-        if let Some(rec) = rec {
-            o.set("dateIAE", txt(date_time(rec.date)));
+        if let Some(day) = rec.and_then(|r| r.date) {
+            o.set("dateIAE", txt(date_time(day)));
         }
         offer(referential, iae, rec.and_then(|r| r.vdi.as_ref()), &mut o);
         items.push(o);

@@ -170,7 +170,7 @@ both_backends! {
         assert_eq!(iae.len(), 1, "{iae:?}");
         assert_eq!(iae[0]["etape"]["codeEtp"], "ETP01", "{iae:?}");
         // What the enrolment recorded: the LP's régime and diploma version, the day it was made.
-        let today = format!("{}T00:00:00", chrono::Utc::now().date_naive());
+        let today = format!("{}T00:00:00", chrono::Local::now().date_naive());
         assert_eq!(iae[0]["regimeIns"], json!({"codRgi": "1", "libRgi": "Formation initiale (démo)"}), "{iae:?}");
         assert_eq!((iae[0]["diplome"]["codeDiplome"].as_str(), iae[0]["diplome"]["versionDiplome"].as_str()), (Some("DIP01"), Some("1")), "{iae:?}");
         assert_eq!(iae[0]["dateIAE"], today, "{iae:?}");
@@ -196,8 +196,18 @@ both_backends! {
             banned.as_object_mut().map(|o| o.remove(k));
         }
         banned["blocages"] = json!([{"codBlo": "BU", "typBlo": "A", "libBlo": "Dette bibliothèque"}]);
+        // The register re-sync also brings an older year: the 2026 enrolments are merged, not
+        // replaced, and keep what the enrolment recorded.
+        if let Some(a) = banned["inscriptionsAnnuelles"].as_array_mut() {
+            a.push(json!({"codAnu": "2024", "etaIaa": "E"}));
+        }
         let res = app.put(&format!("/api/v1/etudiants/{cod_etu}")).json(&banned).send().await?;
         assert_eq!(res.status(), 200, "{}", res.text().await?);
+        let kept = both(app, "AdministratifMetier", "recupererIAEtapes_v3", &[("codEtu", &cod_etu), ("annee", "2026")]).await?;
+        assert_eq!((kept[0]["regimeIns"]["codRgi"].as_str(), kept[0]["dateIAE"].as_str()), (Some("1"), Some(today.as_str())), "{kept:?}");
+        let years = both(app, "AdministratifMetier", "recupererIAAnnuelles_v2", &[("codEtu", &cod_etu), ("annee", "toutes")]).await?;
+        assert_eq!(years.iter().map(|y| (y["anneeIAA"].as_str(), y["dateIAA"].as_str())).collect::<Vec<_>>(),
+                   [(Some("2024"), None), (Some("2026"), Some(today.as_str()))], "the register's year has no date: {years:?}");
         let (status, problem) = post(app, "/api/v1/inscriptions", reins.clone()).await?;
         assert_eq!((status, reasons(&problem)), (409, vec!["ACCES_BLOCAGE".to_owned()]), "{problem}");
         // A VET not opened that year is named.
