@@ -3,7 +3,7 @@
 //! Settings from flags, `APOGEE_URL` / `APOGEE_TOKEN` / `APOGEE_USER`. Exit codes: 0 all good,
 //! 1 some records or rows refused, 2 usage or connection error.
 
-use apogee_client::gateway::{ClientError, GatewayClient};
+use apogee_client::gateway::{BatchAnswer, ClientError, GatewayClient};
 use clap::{CommandFactory, Parser, Subcommand};
 use serde_json::Value;
 use std::io::IsTerminal;
@@ -481,12 +481,18 @@ async fn upload(file: &Path, key: Option<String>, default_name: &str) -> anyhow:
 /// Prints the summary (`counts`), the first 20 rejected `rows` with their line, writes the
 /// report to `out`; 1 when something was refused.
 async fn upload_report(
-    report: &Value,
+    answer: &BatchAnswer,
     counts: &Value,
     rows: &[Value],
     secs: f64,
     out: Option<&Path>,
 ) -> Outcome {
+    let report = &answer.report;
+    if answer.replayed {
+        eprintln!(
+            "rapport rejoué : ce fichier a déjà été envoyé avec cette clé, rien n'a été réécrit"
+        );
+    }
     let total = counts["total"].as_u64().unwrap_or(0);
     let secs = secs.max(0.001);
     eprintln!(
@@ -546,14 +552,15 @@ async fn lp_import(
         .lp_batch(f, up.content_type, &[("mode", mode)], &up.key, up.progress)
         .await;
     up.bar.finish_and_clear();
-    let report = report?;
+    let answer = report?;
     let rows = ["lines", "rows", "report"]
         .iter()
-        .find_map(|k| report[*k].as_array())
+        .find_map(|k| answer.report[*k].as_array())
         .cloned()
         .unwrap_or_default();
     let secs = up.started.elapsed().as_secs_f64();
-    upload_report(&report, &report["summary"], &rows, secs, out).await
+    let counts = answer.report["summary"].clone();
+    upload_report(&answer, &counts, &rows, secs, out).await
 }
 
 /// `apogee ia push`: the enrolment batch (the report's counts are at its top level).
@@ -569,10 +576,13 @@ async fn ia_push(
         .inscriptions_batch(f, up.content_type, &up.key, up.progress)
         .await;
     up.bar.finish_and_clear();
-    let report = report?;
-    let rows = report["lines"].as_array().cloned().unwrap_or_default();
+    let answer = report?;
+    let rows = answer.report["lines"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let secs = up.started.elapsed().as_secs_f64();
-    upload_report(&report, &report, &rows, secs, out).await
+    upload_report(&answer, &answer.report, &rows, secs, out).await
 }
 
 async fn import(client: &GatewayClient, path: &Path, partial: bool) -> Outcome {

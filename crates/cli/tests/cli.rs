@@ -293,6 +293,11 @@ fn ia_push_enrols_a_campaign_and_etudiant_get_shows_the_student() -> TestResult 
     let again: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
     assert_eq!(again["lines"][0]["codEtu"], cod_etu, "{again}");
     assert!(text(&out).contains("3 créés"), "{}", text(&out));
+    assert!(
+        text(&out).contains("rapport rejoué"),
+        "the re-run says it replayed: {}",
+        text(&out)
+    );
 
     let out = gw.apogee(&["etudiant", "get", &cod_etu.to_string()])?;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

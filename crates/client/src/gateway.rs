@@ -119,6 +119,17 @@ pub struct GatewayClient {
     retries: u32,
 }
 
+/// The report of a batch sent with an `Idempotency-Key`, and whether the gateway answered it
+/// from storage (`Idempotent-Replayed: true`: the same key and body were sent before, nothing
+/// was written again).
+#[derive(Debug, Clone)]
+pub struct BatchAnswer {
+    /// The batch report.
+    pub report: Value,
+    /// The first report, replayed.
+    pub replayed: bool,
+}
+
 async fn answer(res: reqwest::Response) -> Result<Value, ClientError> {
     let status = res.status().as_u16();
     let bytes = res.bytes().await?;
@@ -279,8 +290,11 @@ impl GatewayClient {
         R: tokio::io::AsyncRead + Send + 'static,
     {
         let request = self.http.post(self.url("/api/v1/opi/batch"));
-        self.upload(request, body, content_type, query, progress)
-            .await
+        answer(
+            self.upload(request, body, content_type, query, progress)
+                .await?,
+        )
+        .await
     }
 
     /// `PUT /api/v1/opi/{code}/pj/{codTpj}` with the file's bytes (raw body).
@@ -353,7 +367,7 @@ impl GatewayClient {
         query: &[(&str, String)],
         idempotency_key: &str,
         progress: impl Fn(u64) + Send + Sync + 'static,
-    ) -> Result<Value, ClientError>
+    ) -> Result<BatchAnswer, ClientError>
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
@@ -370,7 +384,7 @@ impl GatewayClient {
         content_type: &str,
         idempotency_key: &str,
         progress: impl Fn(u64) + Send + Sync + 'static,
-    ) -> Result<Value, ClientError>
+    ) -> Result<BatchAnswer, ClientError>
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
@@ -388,7 +402,7 @@ impl GatewayClient {
         query: &[(&str, String)],
         idempotency_key: &str,
         progress: impl Fn(u64) + Send + Sync + 'static,
-    ) -> Result<Value, ClientError>
+    ) -> Result<BatchAnswer, ClientError>
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
@@ -397,8 +411,17 @@ impl GatewayClient {
             .post(self.url(path))
             .header("Accept", "application/json")
             .header("Idempotency-Key", idempotency_key);
-        self.upload(request, body, content_type, query, progress)
-            .await
+        let res = self
+            .upload(request, body, content_type, query, progress)
+            .await?;
+        let replayed = res
+            .headers()
+            .get("Idempotent-Replayed")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        Ok(BatchAnswer {
+            report: answer(res).await?,
+            replayed,
+        })
     }
 
     /// Sends `request` once (batches are not retried) with a streamed body and progress.
@@ -409,18 +432,17 @@ impl GatewayClient {
         content_type: &str,
         query: &[(&str, String)],
         progress: impl Fn(u64) + Send + Sync + 'static,
-    ) -> Result<Value, ClientError>
+    ) -> Result<reqwest::Response, ClientError>
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
-        let res = request
+        Ok(request
             .query(query)
             .bearer_auth(&self.token)
             .header("Content-Type", content_type)
             .body(progress_body(body, progress))
             .send()
-            .await?;
-        answer(res).await
+            .await?)
     }
 
     /// `mettreajourDonneesOpi_v10` over SOAP with HTTP Basic `user:<secret>`.
