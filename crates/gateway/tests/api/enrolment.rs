@@ -268,3 +268,96 @@ both_backends! {
         Ok(())
     }
 }
+
+/// An enrolment records the diploma version its LP names: AdministratifMetier and the
+/// pedagogical contract answer that version, not the first one the referential links to the VET.
+async fn the_recorded_diploma_version_is_answered_body(
+    backend: crate::helpers::Backend,
+) -> crate::helpers::TestResult {
+    let Some(owned) = TestApp::spawn_with(backend, |s| s.enrolment.require_cvec = false).await
+    else {
+        return Ok(());
+    };
+    let app = &owned;
+    assert_eq!(
+        put_csv(
+            app,
+            "/api/v1/referential/versions-diplome",
+            "codDip,codVrsVdi,libVdi,temEnSveVdi\nDIP01,2,Licence démo - version 2,O\n"
+        )
+        .await?,
+        200
+    );
+    assert_eq!(put_csv(app, "/api/v1/referential/vdi-vet", "codDip,codVrsVdi,codEtp,codVrsVet,daaDebRctVet,daaFinRctVet\nDIP01,2,ETP01,1,2020,2030\n").await?, 200);
+    let res = app
+        .put("/api/v1/laissez-passer/REINS/10000001/2026/ETP01/1")
+        .json(&json!({"codDip": "DIP01", "codVrsVdi": 2, "codRgi": "1"}))
+        .send()
+        .await?;
+    assert!(res.status().is_success(), "{}", res.text().await?);
+    let (status, done) = post(
+        app,
+        "/api/v1/inscriptions",
+        json!({"codEtu": 10000001, "codAnu": "2026", "codEtp": "ETP01", "codVrsVet": 1}),
+    )
+    .await?;
+    assert_eq!(status, 201, "{done}");
+    let iae = both(
+        app,
+        "AdministratifMetier",
+        "recupererIAEtapes_v3",
+        &[("codEtu", "10000001"), ("annee", "2026")],
+    )
+    .await?;
+    assert_eq!(
+        (
+            iae[0]["diplome"]["codeDiplome"].as_str(),
+            iae[0]["diplome"]["versionDiplome"].as_str()
+        ),
+        (Some("DIP01"), Some("2")),
+        "{iae:?}"
+    );
+    assert_eq!(
+        iae[0]["diplome"]["libVdi"], "Licence démo - version 2",
+        "{iae:?}"
+    );
+    let c = both(
+        app,
+        "PedagogiqueMetier",
+        "recupererContratPedagogiqueResultatVdiVet_v2",
+        &[("codEtu", "10000001"), ("codAnu", "2026")],
+    )
+    .await?;
+    assert_eq!(
+        (
+            c[0]["diplome"]["codDip"].as_str(),
+            c[0]["diplome"]["codVrsVdi"].as_i64()
+        ),
+        (Some("DIP01"), Some(2)),
+        "{c:?}"
+    );
+    // The 2025 enrolment (loaded by the register, nothing recorded) keeps the referential's first link.
+    let c = both(
+        app,
+        "PedagogiqueMetier",
+        "recupererContratPedagogiqueResultatVdiVet_v2",
+        &[("codEtu", "10000001"), ("codAnu", "2025")],
+    )
+    .await?;
+    assert_eq!(c[0]["diplome"]["codVrsVdi"], 1, "{c:?}");
+    owned.stop().await;
+    Ok(())
+}
+
+mod the_recorded_diploma_version_is_answered {
+    #[tokio::test]
+    async fn sqlite() -> crate::helpers::TestResult {
+        super::the_recorded_diploma_version_is_answered_body(crate::helpers::Backend::Sqlite).await
+    }
+
+    #[tokio::test]
+    async fn postgres() -> crate::helpers::TestResult {
+        super::the_recorded_diploma_version_is_answered_body(crate::helpers::Backend::Postgres)
+            .await
+    }
+}
