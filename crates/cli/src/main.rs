@@ -478,16 +478,20 @@ async fn upload(file: &Path, key: Option<String>, default_name: &str) -> anyhow:
     })
 }
 
-/// Prints the summary (`counts`), the first 20 rejected `rows` with their line, writes the
-/// report to `out`; 1 when something was refused.
-async fn upload_report(
-    answer: &BatchAnswer,
-    counts: &Value,
-    rows: &[Value],
-    secs: f64,
-    out: Option<&Path>,
-) -> Outcome {
+/// Prints the summary, the first 20 rejected rows with their line, writes the report to `out`;
+/// 1 when something was refused. The counts are the report's `summary` (LP batches) or its top
+/// level (enrolment batches); the rows its `lines` (or `rows`, `report`).
+async fn upload_report(answer: &BatchAnswer, secs: f64, out: Option<&Path>) -> Outcome {
     let report = &answer.report;
+    let counts = if report["summary"].is_object() {
+        &report["summary"]
+    } else {
+        report
+    };
+    let rows: &[Value] = ["lines", "rows", "report"]
+        .iter()
+        .find_map(|k| report[*k].as_array())
+        .map_or(&[], Vec::as_slice);
     if answer.replayed {
         eprintln!(
             "rapport rejoué : ce fichier a déjà été envoyé avec cette clé, rien n'a été réécrit"
@@ -548,22 +552,14 @@ async fn lp_import(
 ) -> Outcome {
     let up = upload(file, key, "lp").await?;
     let f = tokio::fs::File::open(file).await?;
-    let report = client
+    let answer = client
         .lp_batch(f, up.content_type, &[("mode", mode)], &up.key, up.progress)
         .await;
     up.bar.finish_and_clear();
-    let answer = report?;
-    let rows = ["lines", "rows", "report"]
-        .iter()
-        .find_map(|k| answer.report[*k].as_array())
-        .cloned()
-        .unwrap_or_default();
-    let secs = up.started.elapsed().as_secs_f64();
-    let counts = answer.report["summary"].clone();
-    upload_report(&answer, &counts, &rows, secs, out).await
+    upload_report(&answer?, up.started.elapsed().as_secs_f64(), out).await
 }
 
-/// `apogee ia push`: the enrolment batch (the report's counts are at its top level).
+/// `apogee ia push`: the enrolment batch.
 async fn ia_push(
     client: &GatewayClient,
     file: &Path,
@@ -572,17 +568,11 @@ async fn ia_push(
 ) -> Outcome {
     let up = upload(file, key, "ia").await?;
     let f = tokio::fs::File::open(file).await?;
-    let report = client
+    let answer = client
         .inscriptions_batch(f, up.content_type, &up.key, up.progress)
         .await;
     up.bar.finish_and_clear();
-    let answer = report?;
-    let rows = answer.report["lines"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let secs = up.started.elapsed().as_secs_f64();
-    upload_report(&answer, &answer.report, &rows, secs, out).await
+    upload_report(&answer?, up.started.elapsed().as_secs_f64(), out).await
 }
 
 async fn import(client: &GatewayClient, path: &Path, partial: bool) -> Outcome {

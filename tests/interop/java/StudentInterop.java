@@ -105,6 +105,19 @@ public final class StudentInterop {
         }
     }
 
+    /** The criteria of recupererListeEtudiants: the students of ETP01 version 1 in {@code annee}. */
+    static EtudiantCritereDTO etp01Criteria(String annee) {
+        EtudiantCritereDTO criteria = new EtudiantCritereDTO();
+        criteria.setAnnee(annee);
+        EtudiantCritereListeDTO etp01 = new EtudiantCritereListeDTO();
+        etp01.setCode("ETP01");
+        etp01.getListVersion().add("1");
+        TableauEtapes etapes = new TableauEtapes();
+        etapes.getItem().add(etp01);
+        criteria.setListEtapes(etapes);
+        return criteria;
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 3 && args.length != 6) {
             System.err.println("usage: StudentInterop BASE USER SECRET [CODETU INE CODOPI]");
@@ -201,14 +214,7 @@ public final class StudentInterop {
         }
 
         // esup-siscol: the students of an étape version in a year (and a composante), all five fields.
-        EtudiantCritereDTO criteria = new EtudiantCritereDTO();
-        criteria.setAnnee("2025");
-        EtudiantCritereListeDTO etp01 = new EtudiantCritereListeDTO();
-        etp01.setCode("ETP01");
-        etp01.getListVersion().add("1");
-        TableauEtapes etapes = new TableauEtapes();
-        etapes.getItem().add(etp01);
-        criteria.setListEtapes(etapes);
+        EtudiantCritereDTO criteria = etp01Criteria("2025");
         criteria.getListComposante().add("UFR");
         criteria.getListComposante().add("INF");
         List<EtudiantDTO2> students = call("recupererListeEtudiants(2025, ETP01/1, UFR|INF)", () -> etu.recupererListeEtudiants(criteria));
@@ -335,14 +341,7 @@ public final class StudentInterop {
             equal(iae.get(0).getDiplome().getCodeDiplome(), "DIP01", who + ": diplome");
             equal(iae.get(0).getEtatIae().getCodeEtatIAE(), "E", who + ": etatIae");
         }
-        EtudiantCritereDTO criteria = new EtudiantCritereDTO();
-        criteria.setAnnee("2026");
-        EtudiantCritereListeDTO etp01 = new EtudiantCritereListeDTO();
-        etp01.setCode("ETP01");
-        etp01.getListVersion().add("1");
-        TableauEtapes etapes = new TableauEtapes();
-        etapes.getItem().add(etp01);
-        criteria.setListEtapes(etapes);
+        EtudiantCritereDTO criteria = etp01Criteria("2026");
         List<EtudiantDTO2> students = call(who + ": recupererListeEtudiants(2026, ETP01/1)", () -> etu.recupererListeEtudiants(criteria));
         if (students != null) {
             EtudiantDTO2 s = students.stream().filter(x -> codEtu.equals(x.getCodEtu())).findFirst().orElse(null);

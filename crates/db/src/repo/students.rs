@@ -234,7 +234,7 @@ fn replace_lists(
         } else {
             inscriptions_annuelles(conn, cod_ind)?
         };
-        if fresh || sorted(&old) != sorted(new) {
+        if sorted(&old) != sorted(new) {
             changed = true;
             for gone in old
                 .iter()
@@ -270,7 +270,7 @@ fn replace_lists(
         } else {
             inscriptions_etapes(conn, cod_ind)?
         };
-        if fresh || sorted(&old) != sorted(new) {
+        if sorted(&old) != sorted(new) {
             changed = true;
             let same = |a: &Iae, b: &Iae| {
                 (&a.cod_anu, &a.cod_etp, a.cod_vrs_vet) == (&b.cod_anu, &b.cod_etp, b.cod_vrs_vet)
