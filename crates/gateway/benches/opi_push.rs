@@ -1,5 +1,5 @@
 //! OPI v10 pushes over SOAP at 32 connections on SQLite, next to the raw single-row upsert
-//! transaction rate of the same database; and SOAP decoding next to a bare quick-xml event scan.
+//! transaction rate of the same database (SOAP decoding alone: `apogee-soap`'s `decode` bench).
 //! `cargo bench -p apogee-gateway --bench opi_push [-- N [STORED]]` (N pushes, default 4000,
 //! after STORED OPIs already in the database, default 0: the scale curve runs 1k, 10k, 100k).
 
@@ -62,35 +62,6 @@ fn prestore(url: &str, stored: usize) -> Result<(), DbError> {
         apogee_db::with_backend!(c, |c| diesel::sql_query(&sql).execute(c)).map_err(DbError::from)
     })?;
     Ok(())
-}
-
-fn decode_vs_scan(iterations: usize) -> (f64, f64) {
-    use quick_xml::events::Event;
-    let bytes = TEMPLATE.as_bytes();
-    let limits = apogee_soap::Limits::default();
-    let start = Instant::now();
-    for _ in 0..iterations {
-        let req = apogee_soap::decode(bytes, Some("text/xml; charset=utf-8"), &limits);
-        let op = req
-            .ok()
-            .and_then(|r| apogee_soap::ops::OpiRequest::from_request(&r));
-        assert!(matches!(op, Some(Ok(_))));
-    }
-    let decode = iterations as f64 / start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let mut events = 0usize;
-    for _ in 0..iterations {
-        let mut reader = quick_xml::reader::NsReader::from_str(TEMPLATE);
-        loop {
-            match reader.read_resolved_event() {
-                Ok((_, Event::Eof)) | Err(_) => break,
-                Ok(_) => events += 1,
-            }
-        }
-    }
-    assert!(events > 0);
-    let scan = iterations as f64 / start.elapsed().as_secs_f64();
-    (decode, scan)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -173,7 +144,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     latencies.sort();
     let rate = latencies.len() as f64 / elapsed.as_secs_f64();
-    let (decode, scan) = decode_vs_scan(20_000);
     println!("raw single-row upsert transactions (SQLite, synchronous=FULL): {raw_rate:.0}/s");
     println!(
         "OPI v10 SOAP pushes, 2 vœux, 32 connections, {stored} OPIs stored before: {} pushes in {:.2} s = {rate:.0}/s (x{:.2} raw); p50 {:.2} ms, p99 {:.2} ms",
@@ -182,10 +152,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rate / raw_rate,
         percentile_ms(&latencies, 0.50),
         percentile_ms(&latencies, 0.99)
-    );
-    println!(
-        "SOAP decode of the captured envelope: {decode:.0}/s; bare quick-xml event scan: {scan:.0}/s (x{:.2})",
-        decode / scan
     );
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! Hardened SOAP 1.1 request decoder.
 //!
-//! One pass of quick-xml's namespace-aware reader over the message: the envelope and body are
-//! recognised by namespace URI (any prefix), the body's request wrapper is turned into a JSON
-//! value that the DTOs deserialize from (absent, `xsi:nil` and empty leaves all become `null`;
-//! `item` elements become arrays), and limits are enforced while reading: total size, depth,
+//! One pass of quick-xml's reader over the message, namespaces resolved by our own
+//! [`NamespaceResolver`] (bound from the attributes we scan anyway): the envelope and body are
+//! recognised by namespace URI (any prefix), the body's request wrapper is read into a flat
+//! [`Tree`] that the DTOs deserialize from directly (absent, `xsi:nil` and empty leaves all read
+//! as `null`; `item` elements as sequences; [`Request::body`] renders the same shape as JSON), and
+//! limits are enforced while reading: total size, depth,
 //! element count, attributes per element, text size. DTDs (and so entity declarations and
 //! external references) and processing instructions are refused; only the five predefined
 //! entities and character references are expanded. What is no well-formed XML 1.0, or is
@@ -17,10 +19,12 @@
 //! several MB in base64) to a [`TextSink`] as it is read, borrowed from the input, instead of
 //! copying it into the tree.
 
+use crate::tree::{Kind, Tree, repeats};
 use crate::{FaultCode, SoapError};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
+use quick_xml::name::{Namespace, NamespaceResolver, QName};
+use quick_xml::reader::Reader;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -87,14 +91,25 @@ pub struct Request {
     pub namespace: String,
     /// Local name of the request wrapper: selects the operation.
     pub operation: String,
-    /// The wrapper's content as JSON: an object of its children.
-    pub body: Value,
+    /// The wrapper and its content, as read.
+    pub tree: Tree,
     /// Elements skipped because they are in a foreign namespace (path, namespace).
     pub skipped: Vec<String>,
 }
 
+impl Request {
+    /// The wrapper's content as JSON: an object of its children (what [`Request::tree`]
+    /// deserializes as).
+    pub fn body(&self) -> Value {
+        match self.tree.root().to_json() {
+            Value::Null if self.tree == Tree::default() => Value::Object(Map::new()),
+            other => other,
+        }
+    }
+}
+
 /// Receives the text of one child of the request wrapper (`_pj`: the attachment, base64) while the
-/// decoder reads it, instead of the JSON tree: a large attachment never sits in memory as text.
+/// decoder reads it, instead of the tree: a large attachment never sits in memory as text.
 pub trait TextSink {
     /// One more piece of the element's text, exactly as read (whitespace and line breaks included,
     /// character and entity references resolved). Returning an error stops the decoding.
@@ -213,15 +228,24 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Result<Cow<'a
     }
 }
 
-/// One element being built.
-struct Frame {
-    name: String,
+/// One open element.
+struct Frame<'a> {
+    name: Cow<'a, str>,
+    /// Its node in the tree (none when skipped).
+    node: Option<usize>,
     nil: bool,
     /// Skipped: in a foreign namespace, or inside a nil element.
     skip: bool,
-    children: Map<String, Value>,
     has_children: bool,
-    text: String,
+    /// Where its pending text starts in the tree's buffer (text since its last child).
+    text_start: Option<usize>,
+    /// All the text it was given, in bytes (the limit).
+    text_len: usize,
+    /// Non-blank text was given before one of its children.
+    mixed: bool,
+    /// A one-word Bloom filter of its children's names: most have no earlier namesake, and
+    /// are told so without comparing names.
+    names: u64,
     xop_href: Option<String>,
     /// The text goes to the sink (the streamed child of the wrapper).
     sink: bool,
@@ -247,7 +271,7 @@ fn only_xml_chars(text: &str) -> bool {
 
 /// Refuses text with a character outside XML 1.0 (a NUL, a C0 control, U+FFFE/U+FFFF), naming
 /// the element it is in when there is one.
-fn check_xml_chars(text: &[u8], stack: &[Frame]) -> Result<(), SoapError> {
+fn check_xml_chars(text: &[u8], stack: &[Frame<'_>]) -> Result<(), SoapError> {
     // Slices of the UTF-8 message: borrowed, never replaced.
     let text = String::from_utf8_lossy(text);
     let Some((at, c)) = text.char_indices().find(|(_, c)| !is_xml_char(*c)) else {
@@ -266,6 +290,45 @@ fn check_xml_chars(text: &[u8], stack: &[Frame]) -> Result<(), SoapError> {
         )),
     };
     Err(err)
+}
+
+/// The namespace of every element of `text`, in document order, resolved as [`decode`] does,
+/// up to the first error (the fuzz targets compare it with quick-xml's `NsReader`).
+pub(crate) fn element_namespaces(text: &str) -> (Vec<Option<String>>, bool) {
+    let mut reader = Reader::from_str(text);
+    let mut resolver = NamespaceResolver::default();
+    let mut out = Vec::new();
+    let limits = Limits {
+        max_attributes: usize::MAX,
+        ..Limits::default()
+    };
+    loop {
+        let event = reader.read_event();
+        let empty = matches!(event, Ok(Event::Empty(_)));
+        match event {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                if Attributes::read(&e, &limits, &mut resolver).is_err() {
+                    return (out, false);
+                }
+                out.push(match resolver.resolve_element(e.name()).0 {
+                    ResolveResult::Bound(n) => Some(n.0.to_owned()),
+                    ResolveResult::Unbound => None,
+                    ResolveResult::Unknown(p) => Some(format!("?{p}")),
+                });
+                if empty {
+                    resolver.pop();
+                }
+            }
+            Ok(Event::End(_)) => resolver.pop(),
+            Ok(Event::Eof) => return (out, true),
+            Ok(_) => {}
+            Err(_) => return (out, false),
+        }
+    }
+}
+
+fn namespace_error(e: quick_xml::name::NamespaceError) -> SoapError {
+    unexpected(quick_xml::Error::Namespace(e))
 }
 
 fn unexpected(e: quick_xml::Error) -> SoapError {
@@ -300,7 +363,7 @@ pub fn decode_streaming(
 
 /// Where the reader is in the envelope, and what it has built so far.
 #[derive(Default)]
-struct State {
+struct State<'a> {
     /// 0 = before Envelope, 1 = in Envelope, 2 = in Header, 3 = in Body
     depth: usize,
     elements: usize,
@@ -308,10 +371,12 @@ struct State {
     in_body: bool,
     seen_envelope: bool,
     header_depth: usize,
-    stack: Vec<Frame>,
+    stack: Vec<Frame<'a>>,
     /// Namespace and local name of the request wrapper.
     wrapper: Option<(String, String)>,
-    body: Option<Value>,
+    tree: Tree,
+    /// The wrapper closed.
+    done: bool,
     skipped: Vec<String>,
 }
 
@@ -332,8 +397,9 @@ fn decode_inner(
     // A message with a character outside XML 1.0 is refused; its text events are checked to
     // name the element the character is in.
     let dirty = !only_xml_chars(&text);
-    let mut reader = NsReader::from_str(&text);
+    let mut reader = Reader::from_str(&text);
     reader.config_mut().check_end_names = true;
+    let mut ns = NamespaceResolver::default();
     let streamed = sink.as_ref().map(|(name, _)| *name);
     let mut state = State::default();
 
@@ -355,12 +421,16 @@ fn decode_inner(
                 if state.depth == 0 && state.seen_envelope {
                     return Err(after_envelope());
                 }
-                state.start(&reader, e, limits, streamed)?;
+                state.start(&mut ns, e, &text, limits, streamed)?;
                 if matches!(event, Event::Empty(_)) {
                     state.close()?;
+                    ns.pop();
                 }
             }
-            Event::End(_) => state.close()?,
+            Event::End(_) => {
+                state.close()?;
+                ns.pop();
+            }
             Event::Text(t) => {
                 if state.depth == 0 && !t.as_bytes().trim_ascii().is_empty() {
                     return Err(outside_envelope(&state));
@@ -371,11 +441,7 @@ fn decode_inner(
                 if let Some(out) = streaming(&state.stack, &mut sink) {
                     out.text(t.as_bytes())?;
                 } else {
-                    push_text(
-                        &mut state.stack,
-                        &t.xml_content(quick_xml::XmlVersion::Implicit1_0),
-                        limits,
-                    )?;
+                    state.text(&t.xml_content(quick_xml::XmlVersion::Implicit1_0), limits)?;
                 }
             }
             Event::CData(t) => {
@@ -389,7 +455,7 @@ fn decode_inner(
                 if let Some(out) = streaming(&state.stack, &mut sink) {
                     out.text(content.as_bytes())?;
                 } else {
-                    push_text(&mut state.stack, &content, limits)?;
+                    state.text(&content, limits)?;
                 }
             }
             Event::GeneralRef(r) => {
@@ -406,7 +472,7 @@ fn decode_inner(
                     if let Some(out) = streaming(&state.stack, &mut sink) {
                         out.text(c.as_bytes())?;
                     } else {
-                        push_text(&mut state.stack, c, limits)?;
+                        state.text(c, limits)?;
                     }
                 }
             }
@@ -460,17 +526,22 @@ fn reference(r: &BytesRef<'_>) -> Result<Option<char>, SoapError> {
     }
 }
 
-impl State {
+impl<'a> State<'a> {
     /// An element starts: limits, then the envelope structure; in the Body, a frame is pushed.
-    /// `streamed` names the wrapper's child whose text goes to the sink.
+    /// `input` is the message the reader reads (element names are borrowed from it); `streamed`
+    /// names the wrapper's child whose text goes to the sink.
     fn start(
         &mut self,
-        reader: &NsReader<&[u8]>,
+        resolver: &mut NamespaceResolver,
         e: &BytesStart<'_>,
+        input: &'a str,
         limits: &Limits,
         streamed: Option<&str>,
     ) -> Result<(), SoapError> {
-        let ns: Option<&str> = match reader.resolver().resolve_element(e.name()).0 {
+        // Its namespace declarations are in force for the element itself.
+        let attrs = Attributes::read(e, limits, resolver)?;
+        let resolver = &*resolver;
+        let ns: Option<&str> = match resolver.resolve_element(e.name()).0 {
             ResolveResult::Bound(n) => Some(n.0),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(p) => {
@@ -493,22 +564,21 @@ impl State {
                 limits.max_depth
             )));
         }
-        check_attributes(e, limits)?;
-        let local = e.local_name().as_ref().to_owned();
+        let local = borrowed(input, e.local_name().as_ref());
         if self.depth == 1 {
             self.start_envelope(ns, &local)
         } else if self.depth == 2 && !self.in_body && !self.in_header {
             self.start_envelope_child(ns, &local)
         } else if self.in_header {
             if self.depth == self.header_depth + 1 {
-                check_must_understand(reader, e, ns, &local)?;
+                check_must_understand(resolver, e, &attrs, ns, &local)?;
             }
             Ok(())
         } else if self.in_body {
             if self.depth == 3 {
                 self.start_wrapper(ns, local)
             } else {
-                self.start_body_element(reader, e, ns, local, streamed)
+                self.start_body_element(resolver, e, &attrs, ns, local, streamed)
             }
         } else {
             Ok(())
@@ -567,8 +637,8 @@ impl State {
     }
 
     /// The request wrapper: the only child of the Body, qualified by the service's namespace.
-    fn start_wrapper(&mut self, ns: Option<&str>, local: String) -> Result<(), SoapError> {
-        if self.wrapper.is_some() || self.body.is_some() {
+    fn start_wrapper(&mut self, ns: Option<&str>, local: Cow<'a, str>) -> Result<(), SoapError> {
+        if self.wrapper.is_some() || self.done {
             return Err(SoapError::client("Le Body doit contenir un seul élément"));
         }
         let Some(namespace) = ns.map(str::to_owned) else {
@@ -576,8 +646,9 @@ impl State {
                 "L'élément {local} du Body doit être qualifié par l'espace de noms du service"
             )));
         };
-        self.stack.push(frame(local.clone(), false, false));
-        self.wrapper = Some((namespace, local));
+        let node = self.tree.open(&local);
+        self.wrapper = Some((namespace, local.clone().into_owned()));
+        self.stack.push(frame(local, Some(node), false, false));
         Ok(())
     }
 
@@ -586,10 +657,11 @@ impl State {
     /// href; `xsi:nil` is read; the streamed child is marked.
     fn start_body_element(
         &mut self,
-        reader: &NsReader<&[u8]>,
+        resolver: &NamespaceResolver,
         e: &BytesStart<'_>,
+        attrs: &Attributes<'_>,
         ns: Option<&str>,
-        local: String,
+        local: Cow<'a, str>,
         streamed: Option<&str>,
     ) -> Result<(), SoapError> {
         let parent_skip = self.stack.last().is_some_and(|f| f.skip || f.nil);
@@ -599,73 +671,202 @@ impl State {
             Some(n) if Some(n) == service_ns => false,
             Some(XOP_NS) if local == "Include" => {
                 if let Some(parent) = self.stack.last_mut() {
-                    parent.xop_href = attribute(reader, e, None, "href")?;
+                    parent.xop_href = attrs.get(resolver, e, None, "href")?.map(Cow::into_owned);
                 }
                 true
             }
             Some(_) => true,
         };
         if foreign && ns != Some(XOP_NS) && !parent_skip {
-            let parent = self.stack.last().map_or("", |f| f.name.as_str());
+            let parent = self.stack.last().map_or("", |f| f.name.as_ref());
             self.skipped.push(format!(
                 "{parent}/{local} ({})",
                 ns.map(str::to_owned).unwrap_or_default()
             ));
         }
-        let nil = e.attributes_raw().contains("nil")
-            && attribute(reader, e, Some(XSI_NS), "nil")?.is_some_and(|v| is_true(&v));
+        let nil = attrs.may_have("nil")
+            && attrs
+                .get(resolver, e, Some(XSI_NS), "nil")?
+                .is_some_and(|v| is_true(&v));
         let sink = self.depth == 4 && !foreign && streamed.is_some_and(|name| name == local);
-        let mut f = frame(local, nil, foreign || parent_skip);
+        let skip = foreign || parent_skip;
+        let node = if skip {
+            None
+        } else {
+            // Text before this child is no leaf's: kept only to tell mixed content.
+            if let Some(parent) = self.stack.last_mut() {
+                settle(parent, &mut self.tree);
+            }
+            Some(self.tree.open(&local))
+        };
+        let mut f = frame(local, node, nil, skip);
         f.sink = sink;
         self.stack.push(f);
         Ok(())
     }
 
-    /// An element ends.
+    /// Text of the innermost open element.
+    fn text(&mut self, text: &str, limits: &Limits) -> Result<(), SoapError> {
+        let Some(top) = self.stack.last_mut() else {
+            return Ok(());
+        };
+        if top.text_len + text.len() > limits.max_text_bytes {
+            return Err(SoapError::client(format!(
+                "Texte trop long dans l'élément {} (maximum {} octets)",
+                top.name, limits.max_text_bytes
+            )));
+        }
+        top.text_len += text.len();
+        if top.node.is_some() && !top.nil {
+            top.text_start.get_or_insert(self.tree.mark());
+            self.tree.push(text);
+        }
+        Ok(())
+    }
+
+    /// An element ends: in the Body, its node closes as what it turned out to be.
     fn close(&mut self) -> Result<(), SoapError> {
-        close(
-            &mut self.stack,
-            &mut self.body,
-            &mut self.depth,
-            &mut self.in_header,
-            &mut self.in_body,
-            self.header_depth,
-        )
+        if self.in_body
+            && self.depth >= 3
+            && let Some(mut done) = self.stack.pop()
+        {
+            let pending = done.text_start.map(|s| self.tree.since(s));
+            let blank = pending.is_none_or(|t| t.trim().is_empty());
+            if done.has_children && !done.skip && (done.mixed || !blank) {
+                return Err(SoapError::client(format!(
+                    "Texte mêlé aux éléments de {} : un bloc ne contient que des éléments",
+                    done.name
+                ))
+                .at(done.name.into_owned()));
+            }
+            match done.node {
+                Some(node) => {
+                    let empty = pending.is_none_or(str::is_empty);
+                    let kind = if done.nil {
+                        Kind::Null
+                    } else if let Some(href) = done.xop_href.take() {
+                        settle(&mut done, &mut self.tree);
+                        Kind::Xop(self.tree.store(&href))
+                    } else if done.sink {
+                        Kind::Streamed
+                    } else if done.has_children {
+                        settle(&mut done, &mut self.tree);
+                        Kind::Block
+                    } else if done.name == "item" && blank {
+                        // An empty vœu item is an item with every leaf nil (§2.8), not "no item".
+                        settle(&mut done, &mut self.tree);
+                        Kind::EmptyItem
+                    } else if empty {
+                        Kind::Null
+                    } else {
+                        let start = done.text_start.unwrap_or_default();
+                        Kind::Text((start, self.tree.mark()))
+                    };
+                    self.tree.close(node, kind);
+                    match self.stack.last_mut() {
+                        Some(parent) => {
+                            parent.has_children = true;
+                            let bit = name_bit(&done.name);
+                            let maybe_twice = parent.names & bit != 0;
+                            parent.names |= bit;
+                            if maybe_twice
+                                && !repeats(&done.name)
+                                && let Some(p) = parent.node
+                                && self.tree.named_before(p, node)
+                            {
+                                return Err(SoapError::client(format!(
+                                    "Élément {} répété dans {} : une seule occurrence attendue",
+                                    done.name, parent.name
+                                ))
+                                .at(done.name.into_owned()));
+                            }
+                        }
+                        None => self.done = true,
+                    }
+                }
+                None => {
+                    if let Some(parent) = self.stack.last_mut() {
+                        parent.has_children = parent.has_children || !done.skip;
+                    }
+                }
+            }
+        }
+        if self.in_header && self.depth == self.header_depth {
+            self.in_header = false;
+        }
+        if self.in_body && self.depth == 2 {
+            self.in_body = false;
+        }
+        self.depth = self.depth.saturating_sub(1);
+        Ok(())
     }
 
     /// The request, once the whole message is read.
-    fn finish(self) -> Result<Request, SoapError> {
+    fn finish(mut self) -> Result<Request, SoapError> {
         if !self.seen_envelope {
             return Err(SoapError::client("Enveloppe SOAP absente"));
         }
         let (namespace, operation) = self
             .wrapper
             .ok_or_else(|| SoapError::client("Le Body ne contient aucun élément"))?;
+        self.tree.seal();
         Ok(Request {
             namespace,
             operation,
-            body: self.body.unwrap_or(Value::Object(Map::new())),
+            tree: self.tree,
             skipped: self.skipped,
         })
     }
 }
 
-fn frame(name: String, nil: bool, skip: bool) -> Frame {
+fn frame<'a>(name: Cow<'a, str>, node: Option<usize>, nil: bool, skip: bool) -> Frame<'a> {
     Frame {
         name,
+        node,
         nil,
         skip,
-        children: Map::new(),
         has_children: false,
-        text: String::new(),
+        text_start: None,
+        text_len: 0,
+        mixed: false,
+        names: 0,
         xop_href: None,
         sink: false,
     }
 }
 
+/// The bit of `name` in [`Frame::names`] (FNV-1a).
+fn name_bit(name: &str) -> u64 {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    1 << (hash % 64)
+}
+
+/// The element's pending text is no leaf's (a child follows, or it closes as a block): it is
+/// only told blank or not, then dropped from the buffer.
+fn settle(frame: &mut Frame<'_>, tree: &mut Tree) {
+    if let Some(start) = frame.text_start.take() {
+        frame.mixed |= !tree.since(start).trim().is_empty();
+        tree.truncate(start);
+    }
+}
+
+/// `part` (a slice of `input`) borrowed from `input`; a copy if it is not one.
+fn borrowed<'a>(input: &'a str, part: &str) -> Cow<'a, str> {
+    let range = input.as_bytes().as_ptr_range();
+    if range.contains(&part.as_ptr()) {
+        let at = part.as_ptr() as usize - range.start as usize;
+        if let Some(s) = input.get(at..at + part.len()) {
+            return Cow::Borrowed(s);
+        }
+    }
+    Cow::Owned(part.to_owned())
+}
+
 /// The sink, when the innermost open element is the streamed one (and not nil).
 fn streaming<'s>(
-    stack: &[Frame],
+    stack: &[Frame<'_>],
     sink: &'s mut Option<(&str, &mut dyn TextSink)>,
 ) -> Option<&'s mut dyn TextSink> {
     let top = stack.last()?;
@@ -676,42 +877,171 @@ fn streaming<'s>(
         .map(|(_, out)| &mut **out as &mut dyn TextSink)
 }
 
-fn push_text(stack: &mut [Frame], text: &str, limits: &Limits) -> Result<(), SoapError> {
-    if let Some(top) = stack.last_mut() {
-        if top.text.len() + text.len() > limits.max_text_bytes {
-            return Err(SoapError::client(format!(
-                "Texte trop long dans l'élément {} (maximum {} octets)",
-                top.name, limits.max_text_bytes
-            )));
-        }
-        top.text.push_str(text);
-    }
-    Ok(())
+/// The attributes of an element, checked once. The usual ones (JAX-WS's
+/// `xmlns:xsi="…" xsi:nil="true"` on every nil leaf) are read by a plain scan; anything else
+/// (a reference, a line break in a value, spaces around `=`, more than four…) by quick-xml's
+/// parser, which also says what is wrong.
+enum Attributes<'r> {
+    None,
+    /// At most four `name="value"`, names distinct, values without `<`, `&` nor line breaks.
+    Plain(usize, [(&'r str, &'r str); 4]),
+    /// Checked by [`check_attributes`]; read with [`attribute`].
+    Parsed,
 }
 
-/// `name="value"` (or with `'`): one well-formed attribute without a reference, the usual
-/// `xsi:nil="true"`; it cannot be repeated nor too many, so it needs no parsing here.
-fn one_plain_attribute(raw: &str) -> bool {
-    let Some((name, value)) = raw.split_once('=') else {
-        return false;
-    };
-    let value = value.trim_start();
-    let Some(quote) = value.chars().next().filter(|q| matches!(q, '"' | '\'')) else {
-        return false;
-    };
-    let inner = &value[1..];
-    !name.is_empty()
-        && !name.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-        && inner.ends_with(quote)
-        && !inner[..inner.len() - 1].contains([quote, '<', '&'])
+impl<'r> Attributes<'r> {
+    /// Reads the attributes of `e` and opens its scope in `resolver` with the namespaces it
+    /// declares (what quick-xml's `NsReader` does, without parsing plain attributes twice).
+    fn read(
+        e: &'r BytesStart<'_>,
+        limits: &Limits,
+        resolver: &mut NamespaceResolver,
+    ) -> Result<Self, SoapError> {
+        let raw = e.attributes_raw();
+        let plain = if raw.trim_ascii().is_empty() {
+            Some((0, [("", ""); 4]))
+        } else {
+            plain_attributes(raw).filter(|(n, _)| *n <= limits.max_attributes)
+        };
+        let Some((n, list)) = plain else {
+            resolver.push(e).map_err(namespace_error)?;
+            check_attributes(e, limits)?;
+            return Ok(Attributes::Parsed);
+        };
+        resolver
+            .push(&BytesStart::from_content("", 0))
+            .map_err(namespace_error)?;
+        for (name, value) in &list[..n] {
+            if let Some(prefix) = QName(name).as_namespace_binding() {
+                resolver
+                    .add(prefix, Namespace(value))
+                    .map_err(namespace_error)?;
+            }
+        }
+        Ok(if n == 0 {
+            Attributes::None
+        } else {
+            Attributes::Plain(n, list)
+        })
+    }
+
+    /// Whether an attribute named `local` may be there (before resolving its namespace).
+    fn may_have(&self, local: &str) -> bool {
+        match self {
+            Attributes::None => false,
+            Attributes::Plain(n, list) => list[..*n].iter().any(|(qname, _)| {
+                qname
+                    .strip_suffix(local)
+                    .is_some_and(|p| p.is_empty() || p.ends_with(':'))
+            }),
+            Attributes::Parsed => true,
+        }
+    }
+
+    /// The value of the attribute `local` in `namespace` (none: unqualified).
+    fn get(
+        &self,
+        resolver: &NamespaceResolver,
+        e: &BytesStart<'_>,
+        namespace: Option<&str>,
+        local: &str,
+    ) -> Result<Option<Cow<'r, str>>, SoapError> {
+        match self {
+            Attributes::None => Ok(None),
+            Attributes::Plain(n, list) => {
+                let list = &list[..*n];
+                Ok(list.iter().find_map(|(qname, value)| {
+                    let prefix = match qname.strip_suffix(local)?.strip_suffix(':') {
+                        Some(prefix) if !prefix.contains(':') => Some(prefix),
+                        Some(_) => return None,
+                        None if qname.len() == local.len() => None,
+                        None => return None,
+                    };
+                    let found = match (prefix, namespace) {
+                        (None, None) => true,
+                        (None, Some(_)) | (Some("xmlns"), _) => false,
+                        // The prefix declared on the element itself (JAX-WS declares `xsi` on
+                        // every nil leaf) is the binding in force; else the reader's.
+                        (Some(prefix), want) => match list
+                            .iter()
+                            .find(|(n, _)| n.strip_prefix("xmlns:") == Some(prefix))
+                        {
+                            Some((_, uri)) => want == Some(*uri),
+                            None => {
+                                let (ns, _) = resolver.resolve_attribute(QName(qname));
+                                in_namespace(&ns, want)
+                            }
+                        },
+                    };
+                    found.then_some(Cow::Borrowed(*value))
+                }))
+            }
+            Attributes::Parsed => Ok(attribute(resolver, e, namespace, local)?.map(Cow::Owned)),
+        }
+    }
+}
+
+/// `raw` as plain attributes (see [`Attributes::Plain`]), or `None`: one pass over the bytes.
+fn plain_attributes(raw: &str) -> Option<(usize, [(&str, &str); 4])> {
+    let bytes = raw.as_bytes();
+    let mut list = [("", ""); 4];
+    let mut n = 0;
+    let mut at = 0;
+    loop {
+        let before = at;
+        while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+            at += 1;
+        }
+        if at == bytes.len() {
+            break;
+        }
+        // Attributes are separated by whitespace.
+        if (n > 0 && at == before) || n == list.len() {
+            return None;
+        }
+        let name_start = at;
+        while at < bytes.len()
+            && (bytes[at].is_ascii_alphanumeric() || matches!(bytes[at], b':' | b'_' | b'-' | b'.'))
+        {
+            at += 1;
+        }
+        let name_end = at;
+        let quote = *bytes.get(at + 1)?;
+        if name_end == name_start || bytes[at] != b'=' || !matches!(quote, b'"' | b'\'') {
+            return None;
+        }
+        at += 2;
+        let value_start = at;
+        at += memchr::memchr(quote, &bytes[at..])?;
+        let value = &bytes[value_start..at];
+        if memchr::memchr3(b'<', b'&', b'\n', value).is_some()
+            || memchr::memchr2(b'\t', b'\r', value).is_some()
+        {
+            return None;
+        }
+        // ASCII boundaries: the slices are on character boundaries.
+        let name = raw.get(name_start..name_end)?;
+        let value = raw.get(value_start..at)?;
+        at += 1;
+        if list[..n].iter().any(|(other, _)| *other == name) {
+            return None;
+        }
+        list[n] = (name, value);
+        n += 1;
+    }
+    Some((n, list))
+}
+
+fn in_namespace(ns: &ResolveResult<'_>, want: Option<&str>) -> bool {
+    match (ns, want) {
+        (ResolveResult::Bound(n), Some(want)) => n.as_ref() == want,
+        (ResolveResult::Unbound, None) => true,
+        _ => false,
+    }
 }
 
 /// Every attribute of an element well formed, none twice, at most `max_attributes`.
 fn check_attributes(e: &BytesStart<'_>, limits: &Limits) -> Result<(), SoapError> {
-    let raw = e.attributes_raw().trim_ascii();
-    if raw.is_empty() || one_plain_attribute(raw) {
-        return Ok(());
-    }
     let name = e.local_name().as_ref().to_owned();
     for (n, attr) in e.attributes().enumerate() {
         if n >= limits.max_attributes {
@@ -742,101 +1072,16 @@ fn check_attributes(e: &BytesStart<'_>, limits: &Limits) -> Result<(), SoapError
     Ok(())
 }
 
-fn close(
-    stack: &mut Vec<Frame>,
-    body: &mut Option<Value>,
-    depth: &mut usize,
-    in_header: &mut bool,
-    in_body: &mut bool,
-    header_depth: usize,
-) -> Result<(), SoapError> {
-    if *in_body
-        && *depth >= 3
-        && let Some(done) = stack.pop()
-    {
-        if done.has_children && !done.skip && !done.text.trim().is_empty() {
-            return Err(SoapError::client(format!(
-                "Texte mêlé aux éléments de {} : un bloc ne contient que des éléments",
-                done.name
-            ))
-            .at(done.name));
-        }
-        {
-            let value = if done.nil {
-                Value::Null
-            } else if let Some(href) = done.xop_href {
-                let mut m = Map::new();
-                m.insert("xop:Include".into(), Value::String(href));
-                Value::Object(m)
-            } else if done.sink {
-                let mut m = Map::new();
-                m.insert("streamed".into(), Value::Bool(true));
-                Value::Object(m)
-            } else if done.has_children {
-                Value::Object(done.children)
-            } else if done.name == "item" {
-                // An empty vœu item is an item with every leaf nil (§2.8), not "no item".
-                if done.text.trim().is_empty() {
-                    Value::Object(Map::new())
-                } else {
-                    Value::String(done.text)
-                }
-            } else if done.text.is_empty() {
-                Value::Null
-            } else {
-                Value::String(done.text)
-            };
-            match stack.last_mut() {
-                Some(parent) if !done.skip => {
-                    parent.has_children = true;
-                    if done.name == "item" || REPEATED_LEAVES.contains(&done.name.as_str()) {
-                        let slot = parent
-                            .children
-                            .entry(done.name.clone())
-                            .or_insert_with(|| Value::Array(Vec::new()));
-                        if let Value::Array(items) = slot {
-                            items.push(value);
-                        }
-                    } else if parent.children.contains_key(&done.name) {
-                        return Err(SoapError::client(format!(
-                            "Élément {} répété dans {} : une seule occurrence attendue",
-                            done.name, parent.name
-                        ))
-                        .at(done.name));
-                    } else {
-                        parent.children.insert(done.name, value);
-                    }
-                }
-                Some(parent) => parent.has_children = parent.has_children || !done.skip,
-                None => *body = Some(value),
-            }
-        }
-    }
-    if *in_header && *depth == header_depth {
-        *in_header = false;
-    }
-    if *in_body && *depth == 2 {
-        *in_body = false;
-    }
-    *depth = depth.saturating_sub(1);
-    Ok(())
-}
-
 fn attribute(
-    reader: &NsReader<&[u8]>,
+    resolver: &NamespaceResolver,
     e: &BytesStart<'_>,
     namespace: Option<&str>,
     local: &str,
 ) -> Result<Option<String>, SoapError> {
     for attr in e.attributes() {
         let attr = attr.map_err(|err| SoapError::client(format!("Attribut mal formé : {err}")))?;
-        let (ns, name) = reader.resolver().resolve_attribute(attr.key);
-        let ns_ok = match (ns, namespace) {
-            (ResolveResult::Bound(n), Some(want)) => n.as_ref() == want,
-            (ResolveResult::Unbound, None) => true,
-            _ => false,
-        };
-        if ns_ok && name.as_ref() == local {
+        let (ns, name) = resolver.resolve_attribute(attr.key);
+        if in_namespace(&ns, namespace) && name.as_ref() == local {
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|err| SoapError::client(format!("Valeur d'attribut invalide : {err}")))?;
@@ -848,14 +1093,16 @@ fn attribute(
 }
 
 fn check_must_understand(
-    reader: &NsReader<&[u8]>,
+    resolver: &NamespaceResolver,
     e: &BytesStart<'_>,
+    attrs: &Attributes<'_>,
     ns: Option<&str>,
     local: &str,
 ) -> Result<(), SoapError> {
-    let must =
-        attribute(reader, e, Some(SOAP11_NS), "mustUnderstand")?.is_some_and(|v| is_true(&v));
-    let actor = attribute(reader, e, Some(SOAP11_NS), "actor")?;
+    let must = attrs
+        .get(resolver, e, Some(SOAP11_NS), "mustUnderstand")?
+        .is_some_and(|v| is_true(&v));
+    let actor = attrs.get(resolver, e, Some(SOAP11_NS), "actor")?;
     let targets_us = actor.as_deref().is_none_or(|a| a == ACTOR_NEXT);
     if must && targets_us {
         return Err(SoapError::new(
@@ -923,7 +1170,7 @@ mod tests {
             &Limits::default(),
         );
         assert_eq!(
-            ok.map(|r| r.body["l"]["item"].clone()),
+            ok.map(|r| r.body()["l"]["item"].clone()),
             Ok(serde_json::json!(["1", "2"]))
         );
         // The repeated leaves of the read contracts: arrays, nil and empty as null.
@@ -937,8 +1184,8 @@ mod tests {
         );
         assert_eq!(
             ok.map(|r| (
-                r.body["p"]["listComposante"].clone(),
-                r.body["p"]["listCIP"].clone()
+                r.body()["p"]["listComposante"].clone(),
+                r.body()["p"]["listCIP"].clone()
             )),
             Ok((serde_json::json!(["UFR", null]), serde_json::json!(["1"])))
         );
@@ -1024,7 +1271,7 @@ mod tests {
         let latin_bytes: Vec<u8> = latin.chars().map(|c| c as u8).collect();
         let ok = decode(&latin_bytes, None, &Limits::default());
         assert_eq!(
-            ok.map(|r| r.body["a"].clone()),
+            ok.map(|r| r.body()["a"].clone()),
             Ok(serde_json::json!("réorientation"))
         );
         // UTF-8 announced as Latin-1, by the header or the declaration.

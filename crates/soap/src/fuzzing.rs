@@ -7,8 +7,9 @@
 
 use crate::decode::{self, Limits, Request, TextSink};
 use crate::mtom::{self, Base64Decoder, Base64Error};
-use crate::ops::{LpRequest, OpiRequest, PJ_CONTENT_ELEMENT, PjContent, PjRequest};
+use crate::ops::{self, LpRequest, OpiRequest, PJ_CONTENT_ELEMENT, PjContent, PjRequest};
 use crate::{FaultCode, SoapError};
+use apogee_domain::opi::dto::DonneesOpi;
 use serde_json::Value;
 use std::io::Write;
 
@@ -76,6 +77,9 @@ pub fn soap_decode(data: &[u8]) {
 /// One message through `decode` (default and small limits), `decode_streaming` and the typed
 /// requests; returns the default decoding.
 pub fn soap_message(body: &[u8], content_type: Option<&str>) -> Result<Request, SoapError> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        same_namespaces_as_quick_xml(text);
+    }
     let full = decode::decode(body, content_type, &Limits::default());
     let small = decode::decode(body, content_type, &SMALL);
     if let Ok(s) = &small {
@@ -85,7 +89,7 @@ pub fn soap_message(body: &[u8], content_type: Option<&str>) -> Result<Request, 
             "accepted with small limits, not with the default ones"
         );
         assert!(
-            depth(&s.body) <= SMALL.max_depth,
+            depth(&s.body()) <= SMALL.max_depth,
             "tree deeper than the limit"
         );
     }
@@ -108,8 +112,8 @@ pub fn soap_message(body: &[u8], content_type: Option<&str>) -> Result<Request, 
             (&s.namespace, &s.operation, &s.skipped),
             (&full.namespace, &full.operation, &full.skipped)
         );
-        assert_eq!(without_streamed(&s.body), without_streamed(&full.body));
-        if let Some(Value::String(text)) = full.body.get(PJ_CONTENT_ELEMENT) {
+        assert_eq!(without_streamed(&s.body()), without_streamed(&full.body()));
+        if let Some(Value::String(text)) = full.body().get(PJ_CONTENT_ELEMENT) {
             let got = String::from_utf8_lossy(&sink.text);
             assert!(
                 eol(&got).ends_with(&eol(text)),
@@ -134,6 +138,23 @@ pub fn soap_message(body: &[u8], content_type: Option<&str>) -> Result<Request, 
 
 /// The typed requests of a decoded message (at most one applies; none may panic).
 fn typed(req: &Request) {
+    // The DTOs read from the tree what they read from its JSON rendering: the same values and
+    // ignored paths (in document order from the tree, in key order from JSON), the same
+    // acceptance (with several faults, each names the first it meets).
+    let body = req.body();
+    let donnees = body.get("_donneesOpi").unwrap_or(&Value::Null);
+    let outcome = |t: Result<ops::Typed<Option<DonneesOpi>>, SoapError>| {
+        t.map(|mut t| {
+            t.ignored.sort();
+            (t.value, t.ignored)
+        })
+        .map_err(|_| ())
+    };
+    assert_eq!(
+        outcome(ops::typed_from(req.tree.root().get("_donneesOpi"))),
+        outcome(ops::typed(donnees)),
+        "tree and JSON disagree on {body}"
+    );
     if let Some(Ok(opi)) = OpiRequest::from_request(req) {
         let _ = opi.response_wrapper();
     }
@@ -144,6 +165,33 @@ fn typed(req: &Request) {
         && let PjContent::Xop(href) = &pj.pj
     {
         let _ = mtom::cid_of_href(href);
+    }
+}
+
+/// The decoder binds namespaces from its own attribute scan: every element resolves as with
+/// quick-xml's `NsReader` (which parses every attribute), up to the first error of either.
+fn same_namespaces_as_quick_xml(text: &str) {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    let (ours, ours_ok) = decode::element_namespaces(text);
+    let mut theirs = Vec::new();
+    let mut reader = quick_xml::reader::NsReader::from_str(text);
+    let theirs_ok = loop {
+        match reader.read_resolved_event() {
+            Ok((ns, Event::Start(_) | Event::Empty(_))) => theirs.push(match ns {
+                ResolveResult::Bound(n) => Some(n.0.to_owned()),
+                ResolveResult::Unbound => None,
+                ResolveResult::Unknown(p) => Some(format!("?{p}")),
+            }),
+            Ok((_, Event::Eof)) => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    let n = ours.len().min(theirs.len());
+    assert_eq!(ours[..n], theirs[..n], "namespaces differ from quick-xml's");
+    if ours_ok && theirs_ok {
+        assert_eq!(ours, theirs, "namespaces differ from quick-xml's");
     }
 }
 

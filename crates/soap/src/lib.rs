@@ -1,6 +1,6 @@
 //! SOAP 1.1 codec of the three Apogée services (`OpiMetier`, `PjOpiMetier`,
 //! `LaissezPasserMetier`), written from `soap-contract.md`: a hardened decoder that turns the
-//! request wrapper into the JSON shape the domain DTOs read, and encoders for responses and
+//! request wrapper into a tree the domain DTOs deserialize from (the JSON shape REST reads), and encoders for responses and
 //! `WebBaseException` faults. No actix, no Diesel.
 
 pub mod decode;
@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod mtom;
 pub mod ops;
 pub mod request;
+pub mod tree;
 pub mod wsdl;
 
 pub use decode::{Limits, Request, decode};

@@ -72,8 +72,19 @@ pub struct Typed<T> {
 
 /// Reads the request body into `T`, collecting ignored (unknown) element paths.
 pub fn typed<T: DeserializeOwned>(value: &serde_json::Value) -> Result<Typed<T>, SoapError> {
+    typed_from(value)
+}
+
+/// Reads `T` from any self-describing input (the decoder's [`Item`], a JSON value), collecting
+/// ignored (unknown) element paths.
+pub fn typed_from<'de, T, D>(input: D) -> Result<Typed<T>, SoapError>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+    D::Error: std::fmt::Display,
+{
     let mut ignored = Vec::new();
-    let value = serde_ignored::deserialize(value, |path| {
+    let value = serde_ignored::deserialize(input, |path| {
         ignored.push(
             path.to_string()
                 .replace("?.", "")
@@ -113,11 +124,8 @@ impl OpiRequest {
             "mettreajourDonneesOpi_v9" => OpiVersion::V9,
             _ => return None,
         };
-        let donnees = req
-            .body
-            .get("_donneesOpi")
-            .unwrap_or(&serde_json::Value::Null);
-        Some(typed::<Option<DonneesOpi>>(donnees).map(|t| {
+        let donnees = req.tree.root().get("_donneesOpi");
+        Some(typed_from::<Option<DonneesOpi>, _>(donnees).map(|t| {
             OpiRequest {
                 version,
                 donnees: t.value,
@@ -165,7 +173,7 @@ impl LpRequest {
         };
         let mut ignored = Vec::new();
         let mut params = serde_json::Map::new();
-        if let Some(body) = req.body.as_object() {
+        if let Some(body) = req.body().as_object() {
             for (name, value) in body {
                 let own = match (version, name.strip_prefix('_')) {
                     (LpVersion::V1, Some(bare)) if !LP_V2_ONLY.contains(&bare) => Some(bare),
@@ -250,7 +258,7 @@ impl PjRequest {
         if req.operation != PJ_OPERATION {
             return None;
         }
-        Some(Self::read(&req.body))
+        Some(Self::read(&req.body()))
     }
 
     fn read(body: &serde_json::Value) -> Result<Self, SoapError> {

@@ -10,14 +10,55 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub type Leaf = Option<String>;
 
 pub(crate) fn leaf<'de, D: Deserializer<'de>>(d: D) -> Result<Leaf, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
-        Some(other) => Some(other.to_string()),
-    })
+    d.deserialize_option(LeafVisitor)
+}
+
+/// Reads a leaf without an intermediate JSON value: text as is, numbers and booleans as their
+/// JSON text, null as absent; a block or a list given for a leaf as its JSON text.
+struct LeafVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LeafVisitor {
+    type Value = Leaf;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("un texte")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Leaf, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Leaf, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Leaf, D::Error> {
+        d.deserialize_any(LeafVisitor)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Leaf, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Leaf, E> {
+        Ok(Some(v))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Leaf, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Leaf, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Leaf, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Leaf, E> {
+        // JSON's spelling of the number (`1.0`, not `1`).
+        Ok(Some(serde_json::Value::from(v).to_string()))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Leaf, A::Error> {
+        let v = serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Some(v.to_string()))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Leaf, A::Error> {
+        let v = serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Some(v.to_string()))
+    }
 }
 
 /// `Deserialize` from a JSON object only, for structs whose derives are declared
@@ -479,6 +520,24 @@ impl Voeu {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leaf_reads_any_json_value_as_its_json_text() -> Result<(), serde_json::Error> {
+        for (json, want) in [
+            ("null", None),
+            ("\"EC 1\"", Some("EC 1")),
+            ("22512345", Some("22512345")),
+            ("-3", Some("-3")),
+            ("1.0", Some("1.0")),
+            ("true", Some("true")),
+            ("{\"a\":[1,null]}", Some("{\"a\":[1,null]}")),
+            ("[\"x\"]", Some("[\"x\"]")),
+        ] {
+            let e: EtatCivil = serde_json::from_str(&format!("{{\"libPr1IndOpi\":{json}}}"))?;
+            assert_eq!(e.lib_pr1_ind_opi.as_deref(), want, "{json}");
+        }
+        Ok(())
+    }
 
     #[test]
     fn json_reads_numbers_as_text_and_ignores_absent() -> Result<(), serde_json::Error> {

@@ -96,7 +96,7 @@ async fn answer(ctx: Ctx, request: apogee_soap::Request) -> Reply {
     else {
         return Err(ctx.service.unknown_operation(&request.operation).into());
     };
-    let (params, ignored) = parameters(op, &request.body);
+    let (params, ignored) = parameters(op, &request.body());
     if let Some((name, value)) = params.iter().find_map(|(n, v)| v.as_ref().map(|v| (n, v))) {
         let (name, value) = (name.trim_start_matches('_').to_owned(), value.clone());
         ctx.note(|n| n.key = Some((name, value)));
