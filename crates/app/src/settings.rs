@@ -187,6 +187,24 @@ impl Default for SoapSettings {
     }
 }
 
+/// Laissez-passer batch files (`[lp]`, `POST /api/v1/laissez-passer/batch`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LpSettings {
+    /// Keys of a file's duplicate map (`LP_DOUBLON_FICHIER`) held in memory (≈ 22 bytes each);
+    /// past it they are spilled to sorted temporary files, so a batch's memory does not grow
+    /// with its file.
+    pub batch_keys_in_memory: usize,
+}
+
+impl Default for LpSettings {
+    fn default() -> Self {
+        LpSettings {
+            batch_keys_in_memory: 200_000,
+        }
+    }
+}
+
 /// Administrative enrolment (`[enrolment]`, `POST /api/v1/inscriptions`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -250,6 +268,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Administrative enrolment.
     pub enrolment: EnrolmentSettings,
+    /// Laissez-passer batch files.
+    pub lp: LpSettings,
 }
 
 impl Default for Settings {
@@ -273,6 +293,7 @@ impl Default for Settings {
             pj: PjSettings::default(),
             auth: AuthSettings::default(),
             enrolment: EnrolmentSettings::default(),
+            lp: LpSettings::default(),
         }
     }
 }

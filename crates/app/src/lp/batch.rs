@@ -14,7 +14,10 @@
 //! A batch posted with an `Idempotency-Key` that completed is answered from storage; one still
 //! `running` but not owned by a live request of this process (a crash) is resumed after its
 //! `last_line`, rebuilding the duplicate map (`LP_DOUBLON_FICHIER`) from its stored report.
+//! That map is a [`DupIndex`]: `[lp] batch_keys_in_memory` keys in memory, the rest spilled to
+//! sorted temporary files, so that a batch's memory does not grow with its file.
 
+use super::dups::DupIndex;
 use crate::idempotency::{self, Claim, Keyed, Lease, Stored};
 use crate::{App, Call};
 use apogee_db::repo::lp::{self as lp_repo, LpKey};
@@ -157,30 +160,36 @@ fn prepare(row: Row, version: LpVersion, ctx: &Context<'_>) -> Prepared {
 #[derive(Debug, Clone, Copy)]
 struct ChunkMode {
     write_lps: bool,
+    /// The report lines are stored (and so carry `LP_DOUBLON_FICHIER`, which needs the keys met
+    /// in the file: a pass that stores nothing tracks none).
     store: bool,
 }
 
 /// The keys met in a file (hash → first line), and those a chunk adds (merged once the chunk is
 /// committed, so that a chunk run again after a conflict starts from the same state).
 struct Met<'a> {
-    before: &'a HashMap<u64, u64>,
+    before: &'a DupIndex,
     added: HashMap<u64, u64>,
 }
 
 impl Met<'_> {
     /// The first line of `key` when it was met before; otherwise records it at `line`.
-    fn earlier(&mut self, key: u64, line: u64) -> Option<u64> {
-        if let Some(first) = self.before.get(&key) {
-            return Some(*first);
+    fn earlier(&mut self, key: u64, line: u64) -> Result<Option<u64>, WriteError> {
+        if let Some(first) = self.before.get(key).map_err(spill_error)? {
+            return Ok(Some(first));
         }
-        match self.added.entry(key) {
+        Ok(match self.added.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(line);
                 None
             }
-        }
+        })
     }
+}
+
+fn spill_error(e: std::io::Error) -> WriteError {
+    WriteError::Domain(storage(format!("doublons du fichier : {e}")))
 }
 
 /// Evaluates (and with `write_lps` writes) one chunk, and stores its report; runs in the
@@ -191,7 +200,7 @@ fn chunk_work(
     chunk: &[Prepared],
     id: &str,
     mode: ChunkMode,
-    dups: &HashMap<u64, u64>,
+    dups: &DupIndex,
     call: &Call,
 ) -> Result<(Counts, HashMap<u64, u64>), WriteError> {
     let mut met = Met {
@@ -218,7 +227,7 @@ fn chunk_work(
             Ok(_) => match applied.next() {
                 None => base.reject(&Error::internal("résultat manquant")),
                 Some(Err(e)) => base.reject(&e),
-                Some(Ok(a)) => written_line(base, a, &mut met),
+                Some(Ok(a)) => written_line(base, a, mode.store.then_some(&mut met))?,
             },
         };
         counts.add(line.outcome.status);
@@ -239,7 +248,11 @@ fn chunk_work(
 
 /// The report line of a written (or evaluated) row, with `LP_DOUBLON_FICHIER` when its key was
 /// met earlier in the file.
-fn written_line(mut l: ReportLine, a: lp_repo::ChunkApplied, met: &mut Met<'_>) -> ReportLine {
+fn written_line(
+    mut l: ReportLine,
+    a: lp_repo::ChunkApplied,
+    met: Option<&mut Met<'_>>,
+) -> Result<ReportLine, WriteError> {
     l.outcome.status = LineStatus::of_write(a.status);
     for w in a.warnings {
         if !l.outcome.warnings.contains(&w.code) {
@@ -250,20 +263,22 @@ fn written_line(mut l: ReportLine, a: lp_repo::ChunkApplied, met: &mut Met<'_>) 
         TypLpa::Iaprimo => l.cod_ind_opi = Some(a.key.1),
         TypLpa::Reins => l.cod_ind = Some(a.key.1),
     }
-    if let Some(first) = met.earlier(key_hash(&a.key), l.line) {
+    if let Some(met) = met
+        && let Some(first) = met.earlier(key_hash(&a.key), l.line)?
+    {
         l.outcome
             .warnings
             .push(format!("LP_DOUBLON_FICHIER:{first}"));
     }
-    l
+    Ok(l)
 }
 
 /// Rebuilds the duplicate map of a resumed batch from its stored report.
-fn rebuild_dups(c: &mut AnyConnection, id: &str) -> Result<HashMap<u64, u64>, DbError> {
-    let mut dups = HashMap::new();
+fn rebuild_dups(c: &mut AnyConnection, id: &str, memory: usize) -> Result<DupIndex, Error> {
+    let mut dups = DupIndex::new(memory);
     let mut after = 0;
     loop {
-        let chunks = lp_import::report_chunks(c, id, after, 16)?;
+        let chunks = lp_import::report_chunks(c, id, after, 16).map_err(DbError::from)?;
         let Some(last) = chunks.last().map(|c| c.0) else {
             break;
         };
@@ -277,7 +292,7 @@ fn rebuild_dups(c: &mut AnyConnection, id: &str) -> Result<HashMap<u64, u64>, Db
                 }
                 if let Some((typ, person, anu, etp, vet)) = r.key() {
                     let key: LpKey = (typ, person, anu, etp, vet.parse().unwrap_or_default());
-                    dups.entry(key_hash(&key)).or_insert(r.line);
+                    dups.record(key_hash(&key), r.line).map_err(storage)?;
                 }
             }
         }
@@ -562,6 +577,7 @@ async fn process(
         referential: app.referential(),
         handle: tokio::runtime::Handle::current(),
         lost: lease.map(Lease::lost_flag),
+        keys_in_memory: app.settings.lp.batch_keys_in_memory,
     };
     let atomic = row.mode == "atomic";
     let skip = u64::try_from(row.last_line).unwrap_or(0);
@@ -588,6 +604,8 @@ struct Job {
     handle: tokio::runtime::Handle,
     /// Set when another request took the batch's key over: stop between chunks.
     lost: Option<Arc<AtomicBool>>,
+    /// Keys of the duplicate map held in memory (`[lp] batch_keys_in_memory`).
+    keys_in_memory: usize,
 }
 
 impl Job {
@@ -615,10 +633,11 @@ impl Job {
         )
     }
 
-    /// Pass 1 evaluates without writing; pass 2 writes in one transaction (LPs only when nothing
-    /// was rejected). Returns the file errors.
+    /// Pass 1 evaluates without writing (it only counts rejections: no report, no duplicate
+    /// map); pass 2 writes in one transaction (LPs only when nothing was rejected). Returns the
+    /// file errors.
     fn atomic(self, mut file: std::fs::File) -> Result<Vec<String>, Error> {
-        let mut dups = HashMap::new();
+        let none_met = DupIndex::new(0);
         let mut rejected = 0;
         let mut file_errors = Vec::new();
         let evaluate = ChunkMode {
@@ -629,11 +648,10 @@ impl Job {
             let chunk = chunk?;
             file_errors.extend(file_errors_of(&chunk));
             let mut conn = self.db.conn()?;
-            let (counts, added) =
-                chunk_work(&mut conn, &chunk, &self.id, evaluate, &dups, &self.call)
+            let (counts, _) =
+                chunk_work(&mut conn, &chunk, &self.id, evaluate, &none_met, &self.call)
                     .map_err(Error::from)?;
             rejected += counts.rejected;
-            dups.extend(added);
         }
         file.seek(SeekFrom::Start(0)).map_err(storage)?;
         let write = ChunkMode {
@@ -641,16 +659,16 @@ impl Job {
             store: true,
         };
         let chunks = self.chunks(file, 0)?;
-        let (id, call) = (self.id.clone(), self.call.clone());
+        let (id, call, memory) = (self.id.clone(), self.call.clone(), self.keys_in_memory);
         // One transaction over the whole file: it cannot be run again (the file is read as it
         // goes), so a conflict fails the batch (resumable with its key).
         self.handle
             .block_on(self.db.write_once(move |c| -> Result<(), WriteError> {
-                let mut dups = HashMap::new();
+                let mut dups = DupIndex::new(memory);
                 for chunk in chunks {
                     let chunk = chunk.map_err(WriteError::Domain)?;
                     let (_, added) = chunk_work(c, &chunk, &id, write, &dups, &call)?;
-                    dups.extend(added);
+                    dups.extend_new(added).map_err(spill_error)?;
                 }
                 Ok(())
             }))
@@ -662,9 +680,9 @@ impl Job {
     /// errors.
     fn partial(self, file: std::fs::File, skip: u64) -> Result<Vec<String>, Error> {
         let mut dups = Arc::new(if skip > 0 {
-            rebuild_dups(&mut *self.db.conn()?, &self.id)?
+            rebuild_dups(&mut *self.db.conn()?, &self.id, self.keys_in_memory)?
         } else {
-            HashMap::new()
+            DupIndex::new(self.keys_in_memory)
         });
         let mode = ChunkMode {
             write_lps: !self.dry_run,
@@ -683,7 +701,11 @@ impl Job {
                         .write(move |c| chunk_work(c, &chunk, &id, mode, &met, &call)),
                 )
                 .map_err(Error::from)?;
-            Arc::make_mut(&mut dups).extend(added);
+            // The chunk's closure (and its clone of the index) is dropped once it has run.
+            Arc::get_mut(&mut dups)
+                .ok_or_else(|| Error::internal("index des doublons encore partagé"))?
+                .extend_new(added)
+                .map_err(storage)?;
         }
         Ok(file_errors)
     }

@@ -3,6 +3,7 @@
 //! transaction; reads, deletions and the filtered list (LP-10).
 
 pub mod batch;
+mod dups;
 
 use crate::{App, Call, Page, page::ListMeta};
 use apogee_db::DbError;

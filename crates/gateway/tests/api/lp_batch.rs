@@ -2,7 +2,7 @@
 //! backends: formats, header rules, modes, duplicates, idempotency, report formats.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestResult};
+use crate::helpers::{Backend, TestApp, TestResult};
 use serde_json::Value;
 
 const LEGACY: &str = "typLpa,codAnu,numOPI,codEtp,codVrsVet,codDip,codVrsVdi,libCmtLpa";
@@ -191,4 +191,79 @@ both_backends! {
         assert_eq!(statuses(&fourth), ["updated", "unchanged", "updated"], "{fourth}");
         Ok(())
     }
+}
+
+/// Duplicates met after their first lines were spilled to disk (`[lp] batch_keys_in_memory = 1`:
+/// every key spills as its own run and four runs merge): the report names the same first lines
+/// as in memory, in both modes, after a chunk boundary (the index grows between chunks).
+async fn duplicates_found_after_a_spill(backend: Backend) -> TestResult {
+    let Some(app) = TestApp::spawn_with(backend, |s| s.lp.batch_keys_in_memory = 1).await else {
+        return Ok(());
+    };
+    let result = async {
+        let mut file = String::from("typLpa,codAnu,codEtu,codEtp,codVrsVet,libCmtLpa\n");
+        for (etu, etp) in [(1, 1), (2, 1), (3, 1), (1, 2), (2, 2)] {
+            file.push_str(&format!("REINS,2026,1000000{etu},ETP0{etp},1,a\n")); // lines 2-6
+        }
+        // 2,000 rejected rows (unknown student: not keys): the next ones fall in chunk 2.
+        file.push_str(&"REINS,2026,99999999,ETP01,1,x\n".repeat(2000)); // lines 7-2006
+        for (etu, etp) in [(1, 1), (3, 2), (2, 2), (3, 2)] {
+            file.push_str(&format!("REINS,2026,1000000{etu},ETP0{etp},1,b\n")); // lines 2007-2010
+        }
+        for mode in ["", "?mode=atomic"] {
+            let (status, v) = post(&app, mode, "text/csv", &file, None).await?;
+            assert_eq!(status, 200, "{v}");
+            let lines = v["lines"].as_array().ok_or("lines")?;
+            assert_eq!(lines.len(), 2009, "{mode}");
+            let dup = |i: usize| -> Vec<String> {
+                lines[i]["warnings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| {
+                        w.as_str()
+                            .filter(|w| w.starts_with("LP_DOUBLON"))
+                            .map(str::to_owned)
+                    })
+                    .collect()
+            };
+            for i in 0..5 {
+                assert!(dup(i).is_empty(), "{mode} line {}: {:?}", i + 2, lines[i]);
+            }
+            assert_eq!(
+                dup(2005),
+                ["LP_DOUBLON_FICHIER:2"],
+                "{mode}: {:?}",
+                lines[2005]
+            );
+            assert!(dup(2006).is_empty(), "{mode}: {:?}", lines[2006]);
+            assert_eq!(
+                dup(2007),
+                ["LP_DOUBLON_FICHIER:6"],
+                "{mode}: {:?}",
+                lines[2007]
+            );
+            assert_eq!(
+                dup(2008),
+                ["LP_DOUBLON_FICHIER:2008"],
+                "{mode}: {:?}",
+                lines[2008]
+            );
+            assert_eq!(v["summary"]["rejected"], 2000, "{mode}");
+        }
+        Ok(())
+    }
+    .await;
+    app.stop().await;
+    result
+}
+
+#[tokio::test]
+async fn duplicates_found_after_a_spill_sqlite() -> TestResult {
+    duplicates_found_after_a_spill(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn duplicates_found_after_a_spill_postgres() -> TestResult {
+    duplicates_found_after_a_spill(Backend::Postgres).await
 }
