@@ -187,7 +187,7 @@ impl RunWriter {
         if self.last.is_some_and(|last| hash <= last) {
             return Ok(());
         }
-        if self.len % BLOCK as u64 == 0 {
+        if self.len.is_multiple_of(BLOCK as u64) {
             self.fences.push(hash);
         }
         self.bloom.insert(hash);
