@@ -261,12 +261,25 @@ fn is_xml_char(c: char) -> bool {
 /// substring searches, so that a clean message, the usual one, is checked once and its events
 /// not at all.
 fn only_xml_chars(text: &str) -> bool {
-    let controls = text.as_bytes().chunks(64).any(|chunk| {
-        chunk.iter().fold(false, |bad, &b| {
-            bad | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r'))
-        })
-    });
-    !controls && !text.contains('\u{FFFE}') && !text.contains('\u{FFFF}')
+    let bytes = text.as_bytes();
+    // One pass: C0 controls, and the lead byte 0xEF of U+FFFE/U+FFFF (EF BF BE, EF BF BF),
+    // looked at closer only when one is there.
+    let (mut controls, mut ef) = (false, false);
+    for chunk in bytes.chunks(64) {
+        let (c, e) = chunk.iter().fold((false, false), |(bad, ef), &b| {
+            (
+                bad | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')),
+                ef | (b == 0xEF),
+            )
+        });
+        controls |= c;
+        ef |= e;
+        if controls {
+            return false;
+        }
+    }
+    !ef || !memchr::memchr_iter(0xEF, bytes)
+        .any(|i| bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)))
 }
 
 /// Refuses text with a character outside XML 1.0 (a NUL, a C0 control, U+FFFE/U+FFFF), naming
@@ -302,20 +315,22 @@ pub(crate) fn element_namespaces(text: &str) -> (Vec<Option<String>>, bool) {
         max_attributes: usize::MAX,
         ..Limits::default()
     };
+    let mut seen = Seen::new(text);
     loop {
         let event = reader.read_event();
         let empty = matches!(event, Ok(Event::Empty(_)));
         match event {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                if Attributes::read(&e, &limits, &mut resolver).is_err() {
+                let Ok(attrs) = Attributes::read(&e, &limits, &mut resolver, empty, &mut seen)
+                else {
                     return (out, false);
-                }
-                out.push(match resolver.resolve_element(e.name()).0 {
+                };
+                out.push(match attrs.resolve_element(&resolver, e.name()) {
                     ResolveResult::Bound(n) => Some(n.0.to_owned()),
                     ResolveResult::Unbound => None,
                     ResolveResult::Unknown(p) => Some(format!("?{p}")),
                 });
-                if empty {
+                if empty && attrs.scoped() {
                     resolver.pop();
                 }
             }
@@ -378,6 +393,8 @@ struct State<'a> {
     /// The wrapper closed.
     done: bool,
     skipped: Vec<String>,
+    /// The last plain attribute list read.
+    seen: Seen<'a>,
 }
 
 fn decode_inner(
@@ -401,7 +418,10 @@ fn decode_inner(
     reader.config_mut().check_end_names = true;
     let mut ns = NamespaceResolver::default();
     let streamed = sink.as_ref().map(|(name, _)| *name);
-    let mut state = State::default();
+    let mut state = State {
+        seen: Seen::new(&text),
+        ..State::default()
+    };
 
     loop {
         let event = reader.read_event().map_err(unexpected)?;
@@ -421,10 +441,13 @@ fn decode_inner(
                 if state.depth == 0 && state.seen_envelope {
                     return Err(after_envelope());
                 }
-                state.start(&mut ns, e, &text, limits, streamed)?;
-                if matches!(event, Event::Empty(_)) {
+                let empty = matches!(event, Event::Empty(_));
+                let scoped = state.start(&mut ns, e, &text, limits, streamed, empty)?;
+                if empty {
                     state.close()?;
-                    ns.pop();
+                    if scoped {
+                        ns.pop();
+                    }
                 }
             }
             Event::End(_) => {
@@ -529,7 +552,8 @@ fn reference(r: &BytesRef<'_>) -> Result<Option<char>, SoapError> {
 impl<'a> State<'a> {
     /// An element starts: limits, then the envelope structure; in the Body, a frame is pushed.
     /// `input` is the message the reader reads (element names are borrowed from it); `streamed`
-    /// names the wrapper's child whose text goes to the sink.
+    /// names the wrapper's child whose text goes to the sink. Says whether a namespace scope
+    /// was opened in `resolver` (to pop at the element's end).
     fn start(
         &mut self,
         resolver: &mut NamespaceResolver,
@@ -537,11 +561,25 @@ impl<'a> State<'a> {
         input: &'a str,
         limits: &Limits,
         streamed: Option<&str>,
-    ) -> Result<(), SoapError> {
+        empty: bool,
+    ) -> Result<bool, SoapError> {
         // Its namespace declarations are in force for the element itself.
-        let attrs = Attributes::read(e, limits, resolver)?;
+        let attrs = Attributes::read(e, limits, resolver, empty, &mut self.seen)?;
         let resolver = &*resolver;
-        let ns: Option<&str> = match resolver.resolve_element(e.name()).0 {
+        self.start_element(resolver, e, &attrs, input, limits, streamed)?;
+        Ok(attrs.scoped())
+    }
+
+    fn start_element(
+        &mut self,
+        resolver: &NamespaceResolver,
+        e: &BytesStart<'_>,
+        attrs: &Attributes<'_>,
+        input: &'a str,
+        limits: &Limits,
+        streamed: Option<&str>,
+    ) -> Result<(), SoapError> {
+        let ns: Option<&str> = match attrs.resolve_element(resolver, e.name()) {
             ResolveResult::Bound(n) => Some(n.0),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(p) => {
@@ -564,21 +602,21 @@ impl<'a> State<'a> {
                 limits.max_depth
             )));
         }
-        let local = borrowed(input, e.local_name().as_ref());
+        let local = borrowed(input, split_qname(e.name().0).1);
         if self.depth == 1 {
             self.start_envelope(ns, &local)
         } else if self.depth == 2 && !self.in_body && !self.in_header {
             self.start_envelope_child(ns, &local)
         } else if self.in_header {
             if self.depth == self.header_depth + 1 {
-                check_must_understand(resolver, e, &attrs, ns, &local)?;
+                check_must_understand(resolver, e, attrs, ns, &local)?;
             }
             Ok(())
         } else if self.in_body {
             if self.depth == 3 {
                 self.start_wrapper(ns, local)
             } else {
-                self.start_body_element(resolver, e, &attrs, ns, local, streamed)
+                self.start_body_element(resolver, e, attrs, ns, local, streamed)
             }
         } else {
             Ok(())
@@ -885,29 +923,40 @@ enum Attributes<'r> {
     None,
     /// At most four `name="value"`, names distinct, values without `<`, `&` nor line breaks.
     Plain(usize, [(&'r str, &'r str); 4]),
+    /// Plain attributes of an empty element, whose namespace declarations (ordinary ones: no
+    /// `xml`/`xmlns` prefix, no empty nor reserved URI, within the resolver's limit) were not
+    /// bound in the resolver: they are in force for that element alone, which resolves its own
+    /// names with them first (no scope to open and close for each JAX-WS nil leaf).
+    Own(usize, [(&'r str, &'r str); 4]),
     /// Checked by [`check_attributes`]; read with [`attribute`].
     Parsed,
 }
 
 impl<'r> Attributes<'r> {
     /// Reads the attributes of `e` and opens its scope in `resolver` with the namespaces it
-    /// declares (what quick-xml's `NsReader` does, without parsing plain attributes twice).
+    /// declares (what quick-xml's `NsReader` does, without parsing plain attributes twice);
+    /// an `empty` element with ordinary declarations opens none ([`Attributes::Own`]).
     fn read(
         e: &'r BytesStart<'_>,
         limits: &Limits,
         resolver: &mut NamespaceResolver,
+        empty: bool,
+        seen: &mut Seen<'_>,
     ) -> Result<Self, SoapError> {
         let raw = e.attributes_raw();
         let plain = if raw.trim_ascii().is_empty() {
             Some((0, [("", ""); 4]))
         } else {
-            plain_attributes(raw).filter(|(n, _)| *n <= limits.max_attributes)
+            seen.plain(raw).filter(|(n, _)| *n <= limits.max_attributes)
         };
         let Some((n, list)) = plain else {
             resolver.push(e).map_err(namespace_error)?;
             check_attributes(e, limits)?;
             return Ok(Attributes::Parsed);
         };
+        if empty && n > 0 && own_declarations(&list[..n], resolver) {
+            return Ok(Attributes::Own(n, list));
+        }
         resolver
             .push(&BytesStart::from_content("", 0))
             .map_err(namespace_error)?;
@@ -925,15 +974,45 @@ impl<'r> Attributes<'r> {
         })
     }
 
+    /// Whether a namespace scope was opened for the element (to pop at its end).
+    fn scoped(&self) -> bool {
+        !matches!(self, Attributes::Own(..))
+    }
+
+    /// The namespace of the element's `name`: with [`Attributes::Own`], its own declarations
+    /// first.
+    fn resolve_element<'x>(
+        &'x self,
+        resolver: &'x NamespaceResolver,
+        name: QName<'_>,
+    ) -> ResolveResult<'x> {
+        let (prefix, _) = split_qname(name.0);
+        if let Attributes::Own(n, list) = self {
+            let declared = list[..*n].iter().find(|(qname, _)| match prefix {
+                None => *qname == "xmlns",
+                Some(p) => qname.strip_prefix("xmlns:") == Some(p),
+            });
+            if let Some((_, uri)) = declared {
+                return ResolveResult::Bound(Namespace(uri));
+            }
+        }
+        match prefix {
+            None => resolver.resolve_prefix(None, true),
+            Some(_) => resolver.resolve_element(name).0,
+        }
+    }
+
     /// Whether an attribute named `local` may be there (before resolving its namespace).
     fn may_have(&self, local: &str) -> bool {
         match self {
             Attributes::None => false,
-            Attributes::Plain(n, list) => list[..*n].iter().any(|(qname, _)| {
-                qname
-                    .strip_suffix(local)
-                    .is_some_and(|p| p.is_empty() || p.ends_with(':'))
-            }),
+            Attributes::Plain(n, list) | Attributes::Own(n, list) => {
+                list[..*n].iter().any(|(qname, _)| {
+                    qname
+                        .strip_suffix(local)
+                        .is_some_and(|p| p.is_empty() || p.ends_with(':'))
+                })
+            }
             Attributes::Parsed => true,
         }
     }
@@ -948,11 +1027,11 @@ impl<'r> Attributes<'r> {
     ) -> Result<Option<Cow<'r, str>>, SoapError> {
         match self {
             Attributes::None => Ok(None),
-            Attributes::Plain(n, list) => {
+            Attributes::Plain(n, list) | Attributes::Own(n, list) => {
                 let list = &list[..*n];
                 Ok(list.iter().find_map(|(qname, value)| {
                     let prefix = match qname.strip_suffix(local)?.strip_suffix(':') {
-                        Some(prefix) if !prefix.contains(':') => Some(prefix),
+                        Some(prefix) if !prefix.bytes().any(|b| b == b':') => Some(prefix),
                         Some(_) => return None,
                         None if qname.len() == local.len() => None,
                         None => return None,
@@ -978,6 +1057,90 @@ impl<'r> Attributes<'r> {
             }
             Attributes::Parsed => Ok(attribute(resolver, e, namespace, local)?.map(Cow::Owned)),
         }
+    }
+}
+
+/// `prefix:local` split at its first colon, as quick-xml's `QName::decompose` does (by a byte
+/// loop: names are short, a `str::find` costs more than the name).
+fn split_qname(name: &str) -> (Option<&str>, &str) {
+    match name.bytes().position(|b| b == b':') {
+        Some(i) => (name.get(..i), name.get(i + 1..).unwrap_or_default()),
+        None => (None, name),
+    }
+}
+
+/// Whether the namespace declarations among `list` may stay the element's own (see
+/// [`Attributes::Own`]): binding them would succeed and change nothing but the element's names.
+fn own_declarations(list: &[(&str, &str)], resolver: &NamespaceResolver) -> bool {
+    const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+    const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+    let mut declared = 0;
+    for (name, value) in list {
+        let prefix = match name.strip_prefix("xmlns") {
+            Some("") => None,
+            Some(rest) => match rest.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => continue, // `xmlnsfoo`: an attribute
+            },
+            None => continue,
+        };
+        if value.is_empty()
+            || matches!(prefix, Some("" | "xml" | "xmlns"))
+            || prefix.is_some_and(|p| p.bytes().any(|b| b == b':'))
+            || (prefix.is_some() && (*value == XML_NS || *value == XMLNS_NS))
+        {
+            return false;
+        }
+        declared += 1;
+    }
+    // quick-xml refuses a binding past its limit: what `add` would have said.
+    let held = resolver.bindings().size_hint().1.unwrap_or(usize::MAX);
+    held.saturating_add(declared) <= resolver.max_namespace_bindings()
+}
+
+/// The last plain attribute list read, as spans of its text in the message: JAX-WS writes the
+/// same `xmlns:xsi="…" xsi:nil="true"` on every nil leaf, read once then compared.
+struct Seen<'a> {
+    input: &'a str,
+    last: Option<(&'a str, usize, [Span; 4])>,
+}
+
+/// Name and value of an attribute, as byte ranges of its list.
+type Span = (usize, usize, usize, usize);
+
+impl<'a> Seen<'a> {
+    fn new(input: &'a str) -> Self {
+        Seen { input, last: None }
+    }
+
+    /// [`plain_attributes`] of `raw`, or the spans of the last list when `raw` is the same text.
+    fn plain<'r>(&mut self, raw: &'r str) -> Option<(usize, [(&'r str, &'r str); 4])> {
+        if let Some((last, n, spans)) = &self.last
+            && *last == raw
+        {
+            let mut list = [("", ""); 4];
+            for (slot, (a, b, c, d)) in list.iter_mut().zip(&spans[..*n]) {
+                *slot = (raw.get(*a..*b)?, raw.get(*c..*d)?);
+            }
+            return Some((*n, list));
+        }
+        let (n, list) = plain_attributes(raw)?;
+        if let Cow::Borrowed(text) = borrowed(self.input, raw) {
+            let at = |part: &str| part.as_ptr() as usize - raw.as_ptr() as usize;
+            let mut spans = [(0, 0, 0, 0); 4];
+            for (span, (name, value)) in spans.iter_mut().zip(&list[..n]) {
+                let (a, c) = (at(name), at(value));
+                *span = (a, a + name.len(), c, c + value.len());
+            }
+            self.last = Some((text, n, spans));
+        }
+        Some((n, list))
+    }
+}
+
+impl Default for Seen<'_> {
+    fn default() -> Self {
+        Seen::new("")
     }
 }
 
@@ -1229,6 +1392,7 @@ mod tests {
             "<a>A\u{0}B</a>",
             "<a>A\u{1b}B</a>",
             "<a>\u{FFFE}</a>",
+            "<a>é\u{FFFD}\u{FFFF}</a>",
             "<a>A&#0;</a>",
             "<a>&#x1F;</a>",
             "<a x='&#1;'>1</a>",
@@ -1239,7 +1403,7 @@ mod tests {
         }
         assert!(
             decode(
-                envelope("<a>\tA&#9;&#xA;\u{85}é</a>").as_bytes(),
+                envelope("<a>\tA&#9;&#xA;\u{85}é\u{F000}\u{FFFD}\u{EFFF}</a>").as_bytes(),
                 None,
                 &Limits::default()
             )

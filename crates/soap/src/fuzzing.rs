@@ -171,9 +171,22 @@ fn typed(req: &Request) {
 /// The decoder binds namespaces from its own attribute scan: every element resolves as with
 /// quick-xml's `NsReader` (which parses every attribute), up to the first error of either.
 fn same_namespaces_as_quick_xml(text: &str) {
+    let ((ours, ours_ok), (theirs, theirs_ok)) = namespaces_both_ways(text);
+    let n = ours.len().min(theirs.len());
+    assert_eq!(ours[..n], theirs[..n], "namespaces differ from quick-xml's");
+    if ours_ok && theirs_ok {
+        assert_eq!(ours, theirs, "namespaces differ from quick-xml's");
+    }
+}
+
+type Namespaces = (Vec<Option<String>>, bool);
+
+/// Every element's namespace, and whether the whole text was read: by the decoder's resolution,
+/// then by quick-xml's `NsReader`.
+fn namespaces_both_ways(text: &str) -> (Namespaces, Namespaces) {
     use quick_xml::events::Event;
     use quick_xml::name::ResolveResult;
-    let (ours, ours_ok) = decode::element_namespaces(text);
+    let ours = decode::element_namespaces(text);
     let mut theirs = Vec::new();
     let mut reader = quick_xml::reader::NsReader::from_str(text);
     let theirs_ok = loop {
@@ -188,11 +201,7 @@ fn same_namespaces_as_quick_xml(text: &str) {
             Err(_) => break false,
         }
     };
-    let n = ours.len().min(theirs.len());
-    assert_eq!(ours[..n], theirs[..n], "namespaces differ from quick-xml's");
-    if ours_ok && theirs_ok {
-        assert_eq!(ours, theirs, "namespaces differ from quick-xml's");
-    }
+    (ours, (theirs, theirs_ok))
 }
 
 /// Depth of a JSON tree (a leaf is 0).
@@ -401,5 +410,41 @@ mod tests {
         mtom(b"multipart/related; boundary=b\n--b\r\n\r\nx\r\n--b--\r\n");
         opi_dto(b"{}");
         lp_batch(b"typLpa,codAnu,numOPI,codEtp,codVrsVet\n");
+    }
+    /// Empty elements resolve with their own declarations without opening a scope: the cases
+    /// where that could differ from quick-xml's `NsReader` (the declaration naming the element
+    /// itself, the next sibling, reserved prefixes and URIs, unbinding, the binding limit).
+    #[test]
+    fn empty_elements_resolve_their_names_as_quick_xml_does() {
+        let cases = [
+            r#"<a><p:b xmlns:p="u1"/><p:c/></a>"#,
+            r#"<a xmlns="d0"><b xmlns="d1"/><c/></a>"#,
+            r#"<a xmlns:p="u0"><p:b xmlns:p="u1" p:x="1"/><p:c/></a>"#,
+            r#"<a><b xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/><xsi:c/></a>"#,
+            r#"<a><b xmlns:xml="http://www.w3.org/XML/1998/namespace"/></a>"#,
+            r#"<a><b xmlns:xml="other"/></a>"#,
+            r#"<a><b xmlns:xmlns="u"/></a>"#,
+            r#"<a><b xmlns:p="http://www.w3.org/XML/1998/namespace"/></a>"#,
+            r#"<a><b xmlns:p="http://www.w3.org/2000/xmlns/"/></a>"#,
+            r#"<a xmlns="d0"><b xmlns=""/><c/></a>"#,
+            r#"<a xmlns:p="u0"><p:b xmlns:p=""/></a>"#,
+            r#"<a><b xmlns:="u"/><c/></a>"#,
+            r#"<a><q:b xmlns:q:r="u"/></a>"#,
+            r#"<a><b xmlnsp="u"/><p:c/></a>"#,
+        ];
+        for case in cases {
+            let (ours, theirs) = namespaces_both_ways(case);
+            assert_eq!(ours, theirs, "{case}");
+        }
+        // At quick-xml's limit of 128 bindings in scope, one more on an empty element fails.
+        let mut deep = String::new();
+        for i in 0..127 {
+            deep.push_str(&format!("<e{i} xmlns:p{i}=\"u{i}\">"));
+        }
+        for tail in ["<x xmlns:y=\"u\"/>", "<x xmlns:y=\"u\" xmlns:z=\"v\"/>"] {
+            let case = format!("{deep}{tail}");
+            let (ours, theirs) = namespaces_both_ways(&case);
+            assert_eq!(ours, theirs, "{tail}");
+        }
     }
 }
