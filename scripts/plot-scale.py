@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Renders the LP bulk scale curve (microseconds per row against rows loaded, log scale) as an SVG
 from the output of `cargo bench -p apogee-gateway --bench lp_bulk -- N` runs, each preceded by a
-`### N` line (the way docs/benchmarks.md says to run them). No dependency beyond Python.
+`### N` line (the way docs/benchmarks.md says to run them); with `--rss`, the gateway's peak RSS
+against rows loaded. No dependency beyond Python.
 
     python3 scripts/plot-scale.py scale.txt > docs/lp-bulk-scale.svg
+    python3 scripts/plot-scale.py --rss scale.txt > docs/lp-bulk-rss.svg
 """
 import math
 import re
@@ -18,7 +20,7 @@ SERIES = [
 ]
 
 
-def parse(text):
+def parse(text, rss=False):
     points = {s[0]: [] for s in SERIES}
     n = None
     for line in text.splitlines():
@@ -28,13 +30,21 @@ def parse(text):
             continue
         for prefix, *_ in SERIES:
             if line.startswith(prefix) and n:
+                if rss:
+                    mb = re.search(r"peak RSS ([\d.]+) MB", line)
+                    if mb:
+                        points[prefix].append((n, float(mb.group(1))))
+                    continue
                 rate = re.search(r":\s*([\d.]+) rows/s", line)
                 if rate:
                     points[prefix].append((n, 1e6 / float(rate.group(1))))
     return points
 
 
-def svg(points):
+def svg(points, rss=False):
+    title = ("LP bulk load: peak RSS of the gateway against rows in the file" if rss
+             else "LP bulk load: time per row against rows in the file")
+    unit = "peak RSS (MB)" if rss else "µs per row"
     w, h, left, right, top, bottom = 720, 420, 70, 230, 30, 50
     xs = [x for p in points.values() for x, _ in p]
     ys = [y for p in points.values() for _, y in p]
@@ -47,11 +57,11 @@ def svg(points):
     Y = lambda y: top + (1 - y / y1) * (h - top - bottom)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
            f'<rect width="{w}" height="{h}" fill="white"/>',
-           f'<text x="{left}" y="18" font-size="14">LP bulk load: time per row against rows in the file</text>',
+           f'<text x="{left}" y="18" font-size="14">{title}</text>',
            f'<line x1="{left}" y1="{h-bottom}" x2="{w-right}" y2="{h-bottom}" stroke="black"/>',
            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h-bottom}" stroke="black"/>',
            f'<text x="{(left + w - right) / 2}" y="{h-12}" text-anchor="middle">rows (log scale)</text>',
-           f'<text x="16" y="{(top + h - bottom) / 2}" transform="rotate(-90 16 {(top + h - bottom) / 2})" text-anchor="middle">µs per row</text>']
+           f'<text x="16" y="{(top + h - bottom) / 2}" transform="rotate(-90 16 {(top + h - bottom) / 2})" text-anchor="middle">{unit}</text>']
     for e in range(int(math.floor(x0)), int(math.ceil(x1)) + 1):
         if x0 <= e <= x1:
             out.append(f'<text x="{X(10**e):.1f}" y="{h-bottom+16}" text-anchor="middle">{10**e:,}</text>')
@@ -77,4 +87,6 @@ def svg(points):
 
 
 if __name__ == "__main__":
-    print(svg(parse(open(sys.argv[1], encoding="utf-8").read())))
+    rss = "--rss" in sys.argv[1:]
+    path = [a for a in sys.argv[1:] if a != "--rss"][0]
+    print(svg(parse(open(path, encoding="utf-8").read(), rss), rss))

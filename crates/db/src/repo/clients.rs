@@ -41,7 +41,7 @@ pub fn create(
     c::api_client
         .filter(c::name.eq(name))
         .select(ApiClient::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 /// The active (not revoked) client holding the secret whose hash is `secret_sha256`.
@@ -53,7 +53,7 @@ pub fn find_active_by_secret(
         .filter(c::secret_sha256.eq(secret_sha256))
         .filter(c::revoked_at.is_null())
         .select(ApiClient::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -62,7 +62,7 @@ pub fn find_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<
     c::api_client
         .filter(c::name.eq(name))
         .select(ApiClient::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -184,7 +184,7 @@ pub fn upsert(
         let stored: Option<Stored> = ca::table
             .find((&a.cod_anu, &a.num_attestation))
             .select(stored_columns!())
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         match stored.map(row_of) {
             Some(s) if s.attestation == *a => counts.unchanged += 1,

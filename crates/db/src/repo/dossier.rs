@@ -97,7 +97,7 @@ pub fn find(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Option<Dossie
                 ds::cod_opi_int_epo,
             ),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some((a, b)) = row else { return Ok(None) };
     let mut d = Dossier {
@@ -207,7 +207,7 @@ pub fn student_of_opi(conn: &mut AnyConnection, cod_ind_opi: i64) -> QueryResult
     ds::table
         .filter(ds::cod_ind_opi.eq(cod_ind_opi))
         .select(ds::cod_ind)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -263,7 +263,7 @@ pub fn replace(
         let (opi, created) = ds::table
             .find(cod_ind)
             .select((ds::cod_ind_opi, ds::created_at))
-            .first::<(Option<i64>, chrono::NaiveDateTime)>(conn)?;
+            .get_result::<(Option<i64>, chrono::NaiveDateTime)>(conn)?;
         diesel::delete(ad::table.filter(ad::cod_ind.eq(cod_ind))).execute(conn)?;
         diesel::delete(bc::table.filter(bc::cod_ind.eq(cod_ind))).execute(conn)?;
         diesel::delete(ds::table.find(cod_ind)).execute(conn)?;

@@ -35,7 +35,7 @@ pub fn allocate_cod_etu(
         let seed: i64 = et::table
             .filter(et::cod_etu.between(first, last))
             .select(diesel::dsl::max(et::cod_etu))
-            .first::<Option<i64>>(conn)?
+            .get_result::<Option<i64>>(conn)?
             .map_or(first, |m| m + 1);
         diesel::insert_into(al::table)
             .values((
@@ -56,7 +56,7 @@ pub fn allocate_cod_etu(
         let n: i64 = al::table
             .find(&plage)
             .select(al::next_cod_etu)
-            .first::<i64>(conn)?
+            .get_result::<i64>(conn)?
             - 1;
         if n > last {
             return Err(Error::conflict(

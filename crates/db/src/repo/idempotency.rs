@@ -52,7 +52,7 @@ pub fn find(conn: &mut AnyConnection, client: &str, key: &str) -> QueryResult<Op
     ik::table
         .find((client, key))
         .select(KeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

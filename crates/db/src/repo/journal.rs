@@ -168,6 +168,6 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<JournalRow>
     j::call_journal
         .find(id)
         .select(JournalRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

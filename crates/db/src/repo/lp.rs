@@ -192,7 +192,7 @@ pub fn get(
     let t: Option<Tuple> = by_table!(typ, |t, p| t::table
         .find((person, cod_anu, cod_etp, cod_vrs_vet))
         .select(columns!(t, p))
-        .first(conn)
+        .get_result(conn)
         .optional()?);
     Ok(t.map(|t| row(typ, t)))
 }
@@ -788,7 +788,7 @@ pub fn admissions(
             TypLpa::Iaprimo => oi::table
                 .find(id)
                 .select(OpiRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .map(Resolved::Opi),
             TypLpa::Reins => students::find(conn, id)?.map(Resolved::Etudiant),

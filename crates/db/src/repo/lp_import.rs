@@ -77,7 +77,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<ImportRow>
     li::table
         .find(id)
         .select(ImportRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -102,7 +102,7 @@ pub fn find_by_key(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<Im
     li::table
         .filter(li::idempotency_key.eq(key))
         .select(ImportRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -130,7 +130,7 @@ pub fn add_chunk(
     counts: Counts,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let seq: i64 = li::table.find(id).select(li::chunks).first(conn)?;
+    let seq: i64 = li::table.find(id).select(li::chunks).get_result(conn)?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     diesel::insert_into(lr::table)
         .values((

@@ -9,7 +9,7 @@ pub fn get(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<String>> {
     m::gateway_meta
         .filter(m::meta_key.eq(key))
         .select(m::meta_value)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -194,7 +194,7 @@ pub fn find(
     op::table
         .find((cod_ind_opi, cod_tpj))
         .select(OpiPjRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -384,7 +384,7 @@ where
     let previous: Option<Option<String>> = tt::table
         .find((row.cod_etu, &row.cod_tpj, &row.cod_anu))
         .select(tt::storage_key)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     publish()?;
     diesel::delete(tt::table.find((row.cod_etu, &row.cod_tpj, &row.cod_anu))).execute(conn)?;

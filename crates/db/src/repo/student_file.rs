@@ -24,7 +24,7 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
             .filter(et::match_key.eq(k))
             .order(et::cod_etu.asc())
             .select(StudentRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?,
         // The student a primo enrolment made of the OPI, else the one its codEtuOpi names.
         StudentKey::CodOpi(code) => match et::table
@@ -42,7 +42,7 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
                 ),
             )
             .select(StudentRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
         {
             Some(s) => Some(s),
@@ -55,7 +55,7 @@ pub fn find(conn: &mut AnyConnection, key: &StudentKey) -> QueryResult<Option<St
                     ),
                 )
                 .select(StudentRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?,
         },
         StudentKey::Nobody => None,

@@ -77,7 +77,7 @@ pub fn find_by_cod_etu(conn: &mut AnyConnection, cod_etu: i64) -> QueryResult<Op
     et::table
         .filter(et::cod_etu.eq(cod_etu))
         .select(StudentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -86,7 +86,7 @@ pub fn find(conn: &mut AnyConnection, cod_ind: i64) -> QueryResult<Option<Studen
     et::table
         .find(cod_ind)
         .select(StudentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
