@@ -1,7 +1,9 @@
 //! Laissez-passer bulk loading (`POST /api/v1/laissez-passer/batch`) through the real binary,
 //! on SQLite and PostgreSQL, next to the raw baselines measured in the same run on the same
 //! schema: a multi-row `INSERT … ON CONFLICT DO UPDATE` in one transaction (SQLite) and `COPY`
-//! (PostgreSQL, through `psql`); peak RSS of the gateway (`VmHWM`); LPs per second over SOAP
+//! (PostgreSQL, through `psql`); peak RSS of the gateway during the batch (`VmHWM`, reset just
+//! before it through `/proc/<pid>/clear_refs`, so that the setup's peak is not counted; its RSS
+//! at the start is printed too); LPs per second over SOAP
 //! (`mettreAJourLaissezPasserWS_V2`, one call per LP, 16 connections).
 //! `cargo bench -p apogee-gateway --bench lp_bulk [-- N [SOAP_CALLS]]` (default 1,000,000 rows,
 //! 20,000 SOAP calls). The file: `REINS` rows for N/VETS students × VETS VETs opened for 2026
@@ -21,11 +23,23 @@ const VETS: usize = 50;
 const FIRST_ETU: usize = 40_000_000;
 
 fn vm_hwm_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:")
+}
+
+/// Resets the peak RSS of `pid` to its current RSS (Linux ≥ 4.0); returns that RSS.
+fn reset_hwm(pid: u32) -> f64 {
+    if let Err(e) = std::fs::write(format!("/proc/{pid}/clear_refs"), "5") {
+        eprintln!("peak RSS not reset ({e}): it includes the setup");
+    }
+    status_mb(pid, "VmRSS:")
+}
+
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -56,6 +70,7 @@ async fn prepare(http: &reqwest::Client, g: &Gateway, students: usize) -> BenchR
 struct Bulk {
     rows_per_s: f64,
     rss_mb: f64,
+    rss_before_mb: f64,
     summary: serde_json::Value,
 }
 
@@ -66,6 +81,7 @@ async fn bulk(
     n: usize,
     mode: &str,
 ) -> BenchResult<Bulk> {
+    let rss_before_mb = reset_hwm(g.child.id());
     let start = Instant::now();
     let r = http
         .post(format!(
@@ -85,6 +101,7 @@ async fn bulk(
     Ok(Bulk {
         rows_per_s: n as f64 / elapsed.as_secs_f64(),
         rss_mb: vm_hwm_mb(g.child.id()),
+        rss_before_mb,
         summary: head["summary"].clone(),
     })
 }
@@ -356,10 +373,11 @@ fn main() -> BenchResult<()> {
     rt.block_on(prepare(&http, &g, students))?;
     let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "partial"))?;
     println!(
-        "gateway bulk, SQLite: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB; {}",
+        "gateway bulk, SQLite: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB (at the start {:.1} MB); {}",
         b.rows_per_s,
         b.rows_per_s / raw,
         b.rss_mb,
+        b.rss_before_mb,
         b.summary
     );
     let s = rt.block_on(soap(&g, soap_calls))?;
@@ -376,10 +394,11 @@ fn main() -> BenchResult<()> {
     rt.block_on(prepare(&http, &g, students))?;
     let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "atomic"))?;
     println!(
-        "gateway bulk, SQLite, atomic mode: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB; {}",
+        "gateway bulk, SQLite, atomic mode: {:.0} rows/s (x{:.2} raw upsert), peak RSS {:.1} MB (at the start {:.1} MB); {}",
         b.rows_per_s,
         b.rows_per_s / raw,
         b.rss_mb,
+        b.rss_before_mb,
         b.summary
     );
     drop(g);
@@ -394,10 +413,11 @@ fn main() -> BenchResult<()> {
             rt.block_on(prepare(&http, &g, students))?;
             let b = rt.block_on(bulk(&http, &g, lp_file(n), n, "partial"))?;
             println!(
-                "gateway bulk, PostgreSQL: {:.0} rows/s (x{:.2} COPY), peak RSS {:.1} MB; {}",
+                "gateway bulk, PostgreSQL: {:.0} rows/s (x{:.2} COPY), peak RSS {:.1} MB (at the start {:.1} MB); {}",
                 b.rows_per_s,
                 b.rows_per_s / copy,
                 b.rss_mb,
+                b.rss_before_mb,
                 b.summary
             );
             let s = rt.block_on(soap(&g, soap_calls))?;
