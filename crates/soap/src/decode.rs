@@ -243,9 +243,9 @@ struct Frame<'a> {
     text_len: usize,
     /// Non-blank text was given before one of its children.
     mixed: bool,
-    /// A one-word Bloom filter of its children's names: most have no earlier namesake, and
-    /// are told so without comparing names.
-    names: u64,
+    /// A Bloom filter of its children's names: most have no earlier namesake, and are told so
+    /// without comparing names.
+    names: NameSet,
     xop_href: Option<String>,
     /// The text goes to the sink (the streamed child of the wrapper).
     sink: bool,
@@ -804,9 +804,7 @@ impl<'a> State<'a> {
                     match self.stack.last_mut() {
                         Some(parent) => {
                             parent.has_children = true;
-                            let bit = name_bit(&done.name);
-                            let maybe_twice = parent.names & bit != 0;
-                            parent.names |= bit;
+                            let maybe_twice = parent.names.insert(&done.name);
                             if maybe_twice
                                 && !repeats(&done.name)
                                 && let Some(p) = parent.node
@@ -867,18 +865,32 @@ fn frame<'a>(name: Cow<'a, str>, node: Option<usize>, nil: bool, skip: bool) -> 
         text_start: None,
         text_len: 0,
         mixed: false,
-        names: 0,
+        names: NameSet::default(),
         xop_href: None,
         sink: false,
     }
 }
 
 /// The bit of `name` in [`Frame::names`] (FNV-1a).
-fn name_bit(name: &str) -> u64 {
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    1 << (hash % 64)
+/// A 256-bit Bloom filter of names, two bits each: an OPI's `_donneesOpi` has about 40 children,
+/// which one 64-bit word (one bit each) left at a false positive in two.
+#[derive(Debug, Default, Clone, Copy)]
+struct NameSet([u64; 4]);
+
+impl NameSet {
+    /// Adds `name`; says whether it may have been there already.
+    fn insert(&mut self, name: &str) -> bool {
+        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let mut seen = true;
+        for bit in [hash & 255, (hash >> 32) & 255] {
+            let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
+            seen &= self.0[word] & mask != 0;
+            self.0[word] |= mask;
+        }
+        seen
+    }
 }
 
 /// The element's pending text is no leaf's (a child follows, or it closes as a block): it is

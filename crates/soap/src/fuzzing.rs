@@ -151,7 +151,7 @@ fn typed(req: &Request) {
         .map_err(|_| ())
     };
     assert_eq!(
-        outcome(ops::typed_from(req.tree.root().get("_donneesOpi"))),
+        outcome(ops::typed_from_item(req.tree.root().get("_donneesOpi"))),
         outcome(ops::typed(donnees)),
         "tree and JSON disagree on {body}"
     );
@@ -411,6 +411,50 @@ mod tests {
         opi_dto(b"{}");
         lp_batch(b"typLpa,codAnu,numOPI,codEtp,codVrsVet\n");
     }
+    /// The tree names the elements a DTO ignores as `serde_ignored` names them over the JSON
+    /// rendering: at the top, in a block, in the second of two vœux (with its index), an unknown
+    /// repeated name (without one), an unknown block (its content not walked).
+    #[test]
+    fn ignored_elements_are_named_as_serde_ignored_names_them() {
+        let captured =
+            include_str!("../tests/examples/captured/jaxws-mettreajourDonneesOpi_v10-create.xml");
+        let second_item = captured.rfind("<item>").unwrap_or_default() + "<item>".len();
+        let mut msg = captured.to_owned();
+        msg.insert_str(second_item, "<inconnuVoeu>1</inconnuVoeu>");
+        let msg = msg
+            .replacen("<bac>", "<bac><inconnuBac>1</inconnuBac>", 1)
+            .replacen(
+                "<_donneesOpi>",
+                "<_donneesOpi><inconnu><a>1</a><b>2</b></inconnu><item>x</item><item>y</item>",
+                1,
+            );
+        let req = match decode::decode(msg.as_bytes(), None, &Limits::default()) {
+            Ok(req) => req,
+            Err(e) => panic!("not decoded: {e:?}"),
+        };
+        let body = req.body();
+        let json =
+            ops::typed::<Option<DonneesOpi>>(body.get("_donneesOpi").unwrap_or(&Value::Null));
+        let tree = ops::typed_from_item::<Option<DonneesOpi>>(req.tree.root().get("_donneesOpi"));
+        let (json, tree) = match (json, tree) {
+            (Ok(json), Ok(tree)) => (json, tree),
+            other => panic!("not read: {other:?}"),
+        };
+        let expected = [
+            "inconnu",
+            "item",
+            "bac.inconnuBac",
+            "voeux.item.1.inconnuVoeu",
+        ];
+        assert_eq!(tree.ignored, expected, "document order");
+        let mut sorted = json.ignored;
+        sorted.sort();
+        let mut ours = tree.ignored;
+        ours.sort();
+        assert_eq!(ours, sorted);
+        assert_eq!(tree.value, json.value);
+    }
+
     /// Empty elements resolve with their own declarations without opening a scope: the cases
     /// where that could differ from quick-xml's `NsReader` (the declaration naming the element
     /// itself, the next sibling, reserved prefixes and URIs, unbinding, the binding limit).

@@ -2,6 +2,7 @@
 
 use crate::SoapError;
 use crate::decode::Request;
+use crate::tree::Item;
 use apogee_domain::opi::dto::DonneesOpi;
 use serde::de::DeserializeOwned;
 
@@ -96,6 +97,18 @@ where
     Ok(Typed { value, ignored })
 }
 
+/// [`typed_from`] for an item of the decoder's tree: the same DTO and ignored paths (the fuzz
+/// targets compare both), tracked by the tree itself.
+pub fn typed_from_item<'de, T>(item: Item<'de>) -> Result<Typed<T>, SoapError>
+where
+    T: serde::Deserialize<'de>,
+{
+    let (value, ignored) = item.read_tracking(T::deserialize);
+    let value =
+        value.map_err(|e| SoapError::client(format!("Contenu de la requête illisible : {e}")))?;
+    Ok(Typed { value, ignored })
+}
+
 /// OPI operation version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpiVersion {
@@ -125,7 +138,7 @@ impl OpiRequest {
             _ => return None,
         };
         let donnees = req.tree.root().get("_donneesOpi");
-        Some(typed_from::<Option<DonneesOpi>, _>(donnees).map(|t| {
+        Some(typed_from_item::<Option<DonneesOpi>>(donnees).map(|t| {
             OpiRequest {
                 version,
                 donnees: t.value,

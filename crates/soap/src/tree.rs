@@ -12,7 +12,14 @@
 use serde::de::value::{BorrowedStrDeserializer, MapDeserializer};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::fmt;
+
+thread_local! {
+    /// The values the DTO being read ignored (unknown elements), while [`Item::read_tracking`]
+    /// runs on this thread (deserializing is synchronous).
+    static IGNORED: RefCell<Option<Vec<At>>> = const { RefCell::new(None) };
+}
 
 /// A range of [`Tree`]'s text buffer.
 type Span = (usize, usize);
@@ -149,6 +156,33 @@ impl Tree {
         })
     }
 
+    /// The path of `target` below `root`, as `serde_ignored` spells it: element names and, for
+    /// the elements of a sequence, their index, joined by dots.
+    fn path(&self, root: usize, target: usize) -> String {
+        let mut out = String::new();
+        let mut at = root;
+        while at != target {
+            let Some(c) = self
+                .children(at)
+                .find(|c| *c <= target && target < self.nodes[*c].end.max(*c + 1))
+            else {
+                break;
+            };
+            let name = self.name(c);
+            push_segment(&mut out, name);
+            if repeats(name) {
+                let index = self
+                    .children(at)
+                    .take_while(|x| *x < c)
+                    .filter(|x| self.name(*x) == name)
+                    .count();
+                push_segment(&mut out, &index.to_string());
+            }
+            at = c;
+        }
+        out
+    }
+
     /// The wrapper (absent when the decoder found none).
     pub fn root(&self) -> Item<'_> {
         Item {
@@ -160,6 +194,13 @@ impl Tree {
             },
         }
     }
+}
+
+fn push_segment(path: &mut String, segment: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(segment);
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -181,6 +222,33 @@ pub struct Item<'t> {
 }
 
 impl<'t> Item<'t> {
+    /// Reads `read(self)` (a DTO deserialized from this item) and the paths, relative to this
+    /// item, of the values it ignored (unknown elements), in document order: what
+    /// `serde_ignored` reports, without its allocation per key (and an ignored element is not
+    /// walked).
+    pub fn read_tracking<T>(self, read: impl FnOnce(Self) -> T) -> (T, Vec<String>) {
+        let before = IGNORED.with(|i| i.replace(Some(Vec::new())));
+        let value = read(self);
+        let ignored = IGNORED.with(|i| i.replace(before)).unwrap_or_default();
+        let root = match self.at {
+            At::Node(n) => n,
+            At::Absent | At::List { .. } => return (value, Vec::new()),
+        };
+        let paths = ignored
+            .into_iter()
+            .filter_map(|at| match at {
+                At::Node(n) => Some(self.tree.path(root, n)),
+                At::List { parent, first } => {
+                    let mut p = self.tree.path(root, parent);
+                    push_segment(&mut p, self.tree.name(first));
+                    Some(p)
+                }
+                At::Absent => None,
+            })
+            .collect();
+        (value, paths)
+    }
+
     /// The child `name` of a block (the sequence of them for a repeated name); absent otherwise.
     pub fn get(&self, name: &str) -> Item<'t> {
         let at = match self.at {
@@ -332,9 +400,19 @@ impl<'de> de::Deserializer<'de> for Item<'de> {
         }
     }
 
+    /// An unknown element: recorded (see [`Item::read_tracking`]), not walked.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        IGNORED.with(|i| {
+            if let Some(list) = i.borrow_mut().as_mut() {
+                list.push(self.at);
+            }
+        });
+        visitor.visit_unit()
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        unit unit_struct seq tuple tuple_struct map struct identifier
     }
 }
 
