@@ -871,7 +871,6 @@ fn frame<'a>(name: Cow<'a, str>, node: Option<usize>, nil: bool, skip: bool) -> 
     }
 }
 
-/// The bit of `name` in [`Frame::names`] (FNV-1a).
 /// A 256-bit Bloom filter of names, two bits each: an OPI's `_donneesOpi` has about 40 children,
 /// which one 64-bit word (one bit each) left at a false positive in two.
 #[derive(Debug, Default, Clone, Copy)]
@@ -999,14 +998,10 @@ impl<'r> Attributes<'r> {
         name: QName<'_>,
     ) -> ResolveResult<'x> {
         let (prefix, _) = split_qname(name.0);
-        if let Attributes::Own(n, list) = self {
-            let declared = list[..*n].iter().find(|(qname, _)| match prefix {
-                None => *qname == "xmlns",
-                Some(p) => qname.strip_prefix("xmlns:") == Some(p),
-            });
-            if let Some((_, uri)) = declared {
-                return ResolveResult::Bound(Namespace(uri));
-            }
+        if let Attributes::Own(n, list) = self
+            && let Some(uri) = declared_on(&list[..*n], prefix)
+        {
+            return ResolveResult::Bound(Namespace(uri));
         }
         match prefix {
             None => resolver.resolve_prefix(None, true),
@@ -1053,11 +1048,8 @@ impl<'r> Attributes<'r> {
                         (None, Some(_)) | (Some("xmlns"), _) => false,
                         // The prefix declared on the element itself (JAX-WS declares `xsi` on
                         // every nil leaf) is the binding in force; else the reader's.
-                        (Some(prefix), want) => match list
-                            .iter()
-                            .find(|(n, _)| n.strip_prefix("xmlns:") == Some(prefix))
-                        {
-                            Some((_, uri)) => want == Some(*uri),
+                        (Some(prefix), want) => match declared_on(list, Some(prefix)) {
+                            Some(uri) => want == Some(uri),
                             None => {
                                 let (ns, _) = resolver.resolve_attribute(QName(qname));
                                 in_namespace(&ns, want)
@@ -1070,6 +1062,17 @@ impl<'r> Attributes<'r> {
             Attributes::Parsed => Ok(attribute(resolver, e, namespace, local)?.map(Cow::Owned)),
         }
     }
+}
+
+/// The namespace `prefix` (none: the default one) is bound to by a declaration among `list`, the
+/// element's own plain attributes.
+fn declared_on<'r>(list: &[(&'r str, &'r str)], prefix: Option<&str>) -> Option<&'r str> {
+    list.iter()
+        .find(|(qname, _)| match prefix {
+            None => *qname == "xmlns",
+            Some(p) => qname.strip_prefix("xmlns:") == Some(p),
+        })
+        .map(|(_, uri)| *uri)
 }
 
 /// `prefix:local` split at its first colon, as quick-xml's `QName::decompose` does (by a byte

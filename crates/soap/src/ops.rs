@@ -93,7 +93,7 @@ where
                 .to_owned(),
         )
     })
-    .map_err(|e| SoapError::client(format!("Contenu de la requête illisible : {e}")))?;
+    .map_err(unreadable)?;
     Ok(Typed { value, ignored })
 }
 
@@ -104,9 +104,13 @@ where
     T: serde::Deserialize<'de>,
 {
     let (value, ignored) = item.read_tracking(T::deserialize);
-    let value =
-        value.map_err(|e| SoapError::client(format!("Contenu de la requête illisible : {e}")))?;
+    let value = value.map_err(unreadable)?;
     Ok(Typed { value, ignored })
+}
+
+/// A request body that does not fit its DTO.
+fn unreadable(e: impl std::fmt::Display) -> SoapError {
+    SoapError::client(format!("Contenu de la requête illisible : {e}"))
 }
 
 /// OPI operation version.
