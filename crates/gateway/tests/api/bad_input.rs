@@ -13,6 +13,7 @@
 //! prints every answer.
 
 use crate::helpers::{Backend, TestApp, TestResult};
+use crate::on_both;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -1221,15 +1222,7 @@ async fn run_all(
     }
 }
 
-#[tokio::test]
-async fn corpus_sqlite() -> TestResult {
-    run_corpus(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn corpus_postgres() -> TestResult {
-    run_corpus(Backend::Postgres).await
-}
+on_both!(corpus, run_corpus);
 
 /// Whether `path` (query removed) matches the OpenAPI template `template` (`{name}` = one
 /// segment).

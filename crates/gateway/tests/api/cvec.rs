@@ -3,8 +3,8 @@
 //! and stored checks, and the upstream mode against a fake CNOUS API served on loopback inside
 //! the test (real HTTP): cache, 5xx with retries, slow upstream, flapping upstream and breaker.
 
-use crate::both_backends;
 use crate::helpers::{Backend, TestApp, TestResult};
+use crate::{both_backends, on_both};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -13,23 +13,6 @@ use std::time::{Duration, Instant};
 
 const NOT_FOUND: &str = "L'attestation n'a pas été trouvée";
 const MISSING: &str = "Le paramètre code est manquant";
-
-/// Runs `$body(backend)` once per backend, as `<name>::sqlite` and `<name>::postgres`.
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() -> $crate::helpers::TestResult {
-                super::$body($crate::helpers::Backend::Sqlite).await
-            }
-
-            #[tokio::test]
-            async fn postgres() -> $crate::helpers::TestResult {
-                super::$body($crate::helpers::Backend::Postgres).await
-            }
-        }
-    };
-}
 
 /// Percent-encodes everything but unreserved characters and `/`.
 fn encode(raw: &str) -> String {

@@ -150,6 +150,25 @@ impl TestApp {
     }
 }
 
+/// Runs `$body(backend)` once per backend, as `<name>::sqlite` and `<name>::postgres` (for
+/// tests that start their own gateway, e.g. with other settings).
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() -> $crate::helpers::TestResult {
+                super::$body($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() -> $crate::helpers::TestResult {
+                super::$body($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
 /// Declares one test per backend: `<name>_sqlite` and `<name>_postgres`.
 #[macro_export]
 macro_rules! both_backends {

@@ -1,8 +1,8 @@
 //! Laissez-passer batch files (`POST /api/v1/laissez-passer/batch`, LP-16 … LP-20) on both
 //! backends: formats, header rules, modes, duplicates, idempotency, report formats.
 
-use crate::both_backends;
 use crate::helpers::{Backend, TestApp, TestResult};
+use crate::{both_backends, on_both};
 use serde_json::Value;
 
 const LEGACY: &str = "typLpa,codAnu,numOPI,codEtp,codVrsVet,codDip,codVrsVdi,libCmtLpa";
@@ -196,7 +196,7 @@ both_backends! {
 /// Duplicates met after their first lines were spilled to disk (`[lp] batch_keys_in_memory = 1`:
 /// every key spills as its own run and four runs merge): the report names the same first lines
 /// as in memory, in both modes, after a chunk boundary (the index grows between chunks).
-async fn duplicates_found_after_a_spill(backend: Backend) -> TestResult {
+async fn duplicates_found_after_a_spill_body(backend: Backend) -> TestResult {
     let Some(app) = TestApp::spawn_with(backend, |s| s.lp.batch_keys_in_memory = 1).await else {
         return Ok(());
     };
@@ -260,12 +260,7 @@ async fn duplicates_found_after_a_spill(backend: Backend) -> TestResult {
     result
 }
 
-#[tokio::test]
-async fn duplicates_found_after_a_spill_sqlite() -> TestResult {
-    duplicates_found_after_a_spill(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn duplicates_found_after_a_spill_postgres() -> TestResult {
-    duplicates_found_after_a_spill(Backend::Postgres).await
-}
+on_both!(
+    duplicates_found_after_a_spill,
+    duplicates_found_after_a_spill_body
+);

@@ -2,8 +2,8 @@
 //! content-addressed storage (replacement, concurrency, crash recovery), hostile inputs, and the
 //! Apogée PJ REST and INES check facades.
 
-use crate::both_backends;
 use crate::helpers::{Backend, TestApp, TestResult};
+use crate::{both_backends, on_both};
 use apogee_app::pj;
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -644,7 +644,7 @@ both_backends! {
     }
 }
 
-async fn configured_facades(backend: Backend) -> TestResult {
+async fn configured_facades_body(backend: Backend) -> TestResult {
     let Some(app) = TestApp::spawn_with(backend, |s| {
         s.pj.pj_facade_base = "/pj-ws".into();
         s.pj.ines_facade_base = "/checkines".into();
@@ -699,15 +699,7 @@ async fn configured_facades(backend: Backend) -> TestResult {
     result
 }
 
-#[tokio::test]
-async fn configured_facades_sqlite() -> TestResult {
-    configured_facades(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn configured_facades_postgres() -> TestResult {
-    configured_facades(Backend::Postgres).await
-}
+on_both!(configured_facades, configured_facades_body);
 
 fn path_segment(value: &str) -> String {
     value
